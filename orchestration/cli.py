@@ -1,0 +1,161 @@
+"""The commands behind `make demo`, `make run`, `make ui` and `make docs`.
+
+    python -m orchestration.cli demo [--orders N] [--fresh]
+    python -m orchestration.cli run
+    python -m orchestration.cli prepare-home
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from orchestration.lib.settings import load_settings
+
+DAGSTER_YAML = """\
+# Written by `python -m orchestration.cli prepare-home`; safe to edit.
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+concurrency:
+  pools:
+    # Every asset that writes the working DuckDB file is in pool "duckdb_writer":
+    # one at a time across all runs, so a schedule and a manual run never fight.
+    default_limit: 1
+  runs:
+    max_concurrent_runs: 2
+"""
+
+
+def _quiet_env() -> None:
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def prepare_home() -> Path:
+    """A DAGSTER_HOME with telemetry off and the DuckDB writer pool limited to 1."""
+    settings = load_settings()
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_pipeline(job_name: str = "pipeline_job") -> bool:
+    """Run a job through Dagster, recorded in DAGSTER_HOME so the UI shows it."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    prepare_home()
+    instance = dg.DagsterInstance.get()
+    job = defs.resolve_job_def(job_name)
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    print(f"\nDagster run {result.run_id} ({job_name}): "
+          f"{'SUCCESS' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s")
+    return result.success
+
+
+def print_summary() -> None:
+    import duckdb
+
+    from orchestration.lib.ingest import quarantine_by_rule, summarise
+
+    s = load_settings()
+    if not s.warehouse_path.exists():
+        print("No warehouse yet.")
+        return
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        print("\nLoaded (all runs)        files  dup  rejected       rows in     loaded   replaced  quarantined")
+        for feed, fl, fd, fr, rin, rl, rr, rq in summarise(con):
+            print(f"  {feed:<22}{fl:>6}{fd:>5}{fr:>10}{rin or 0:>14,}{rl or 0:>11,}{rr or 0:>11,}{rq or 0:>13,}")
+        rows = quarantine_by_rule(con)
+        if rows:
+            print("\nQuarantined rows by rule (meta.quarantine, restricted):")
+            for feed, rule, n in rows:
+                print(f"  {feed:<22}{rule:<26}{n:>8,}")
+        rejected = con.execute(
+            "select path, reason from meta.files where outcome = 'rejected' order by path"
+        ).fetchall()
+        if rejected:
+            print("\nRejected files:")
+            for path, reason in rejected:
+                print(f"  {path}: {reason}")
+        dups = con.execute(
+            "select path, reason from meta.files where outcome = 'duplicate_content' order by path"
+        ).fetchall()
+        for path, reason in dups:
+            print(f"  duplicate: {path}: {reason}")
+    finally:
+        con.close()
+    print(f"\nWarehouse (working file, not for BI): {s.warehouse_path}")
+    if s.published_path.exists():
+        print(f"Published for BI (read-only):          {s.published_path}")
+        print(f"  open it: duckdb -readonly {s.published_path}")
+    print("Dagster UI:                            make ui   (then http://127.0.0.1:3000)")
+
+
+def demo(orders: int, fresh: bool) -> int:
+    from orchestration.lib.generator import generate
+
+    s = load_settings()
+    if fresh and s.landing_dir.exists():
+        shutil.rmtree(s.landing_dir)
+    if fresh and s.data_dir.exists():
+        for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+            (s.data_dir / name).unlink(missing_ok=True)
+    if not (s.landing_dir / "_manifest.json").exists():
+        print(f"Generating demo landing data ({orders:,} orders) in {s.landing_dir} ...")
+        generate(s.landing_dir, orders=orders, progress=print)
+    else:
+        print(f"Using existing demo landing data in {s.landing_dir} (make clean to regenerate)")
+    ok = run_pipeline()
+    print_summary()
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_env()
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_demo = sub.add_parser("demo", help="generate demo landing data and run the pipeline")
+    p_demo.add_argument("--orders", type=int, default=int(os.environ.get("FLYWHEEL_DEMO_ORDERS", "30000")))
+    p_demo.add_argument("--fresh", action="store_true", help="regenerate landing data and start a new warehouse")
+    p_run = sub.add_parser("run", help="run the pipeline on FLYWHEEL_LANDING_DIR")
+    p_run.add_argument("--job", default="pipeline_job")
+    sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml")
+    sub.add_parser("summary", help="print what was loaded and quarantined")
+    args = parser.parse_args(argv)
+    if args.cmd == "demo":
+        return demo(args.orders, args.fresh)
+    if args.cmd == "run":
+        ok = run_pipeline(args.job)
+        print_summary()
+        return 0 if ok else 1
+    if args.cmd == "prepare-home":
+        print(prepare_home())
+        return 0
+    if args.cmd == "summary":
+        print_summary()
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
