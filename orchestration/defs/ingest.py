@@ -37,12 +37,9 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
         ],
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        con = warehouse.connect()
-        try:
+        with warehouse.session(log=context.log.info) as con:
             report = ingest_feed(con, warehouse.settings(), feed_name, context.run_id, log=context.log.info)
             total_rows = con.execute(f"select count(*) from raw.{feed_name}").fetchone()[0]
-        finally:
-            con.close()
         new = [f for f in report.files if f.outcome != "skipped"]
         unreconciled = [f.path for f in new if not f.reconciled]
         problems = [f"{f.path}: {f.reason}" for f in report.rejected_files] + report.refused

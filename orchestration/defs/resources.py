@@ -1,14 +1,14 @@
 """The one resource every DuckDB-writing asset uses: where things are, and how to connect."""
 
 
-import dataclasses
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
 
 from orchestration.lib.settings import Settings, load_settings
-from orchestration.lib.warehouse import bootstrap, connect
+from orchestration.lib.warehouse import bootstrap, connect, writer_lock
 
 # Every asset that writes the working DuckDB file runs in this pool; dagster.yaml
 # (written by `python -m orchestration.cli prepare-home`) limits it to 1, so a
@@ -17,21 +17,30 @@ DUCKDB_POOL = "duckdb_writer"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Settings come from FLYWHEEL_* environment variables; these fields override them."""
-
-    landing_dir: str = ""
-    data_dir: str = ""
+    """Settings come from FLYWHEEL_* environment variables (dbt reads the same ones)."""
 
     def settings(self) -> Settings:
-        s = load_settings()
-        changes = {}
-        if self.landing_dir:
-            changes["landing_dir"] = Path(self.landing_dir).resolve()
-        if self.data_dir:
-            changes["data_dir"] = Path(self.data_dir).resolve()
-        return dataclasses.replace(s, **changes) if changes else s
+        return load_settings()
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         con = connect(self.settings())
         bootstrap(con)
         return con
+
+    @contextlib.contextmanager
+    def session(self, log=print) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The writer lock, then a bootstrapped connection; both released on exit."""
+        settings = self.settings()
+        with writer_lock(settings, log=log):
+            con = connect(settings)
+            try:
+                bootstrap(con)
+                yield con
+            finally:
+                con.close()
+
+    @contextlib.contextmanager
+    def lock(self, log=print) -> Iterator[None]:
+        """The writer lock alone, for work done by another process (dbt)."""
+        with writer_lock(self.settings(), log=log):
+            yield

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import time
+
 import duckdb
 
 from orchestration.lib.feeds import FEEDS, SQL_TYPES
@@ -84,3 +89,51 @@ def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(BOOTSTRAP_SQL)
     for name in FEEDS:
         con.execute(raw_table_ddl(name))
+
+
+class WarehouseBusy(Exception):
+    """Another process holds the warehouse for too long."""
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings, timeout_s: float | None = None, log=print):
+    """One writer at a time across processes, waiting politely instead of failing.
+
+    DuckDB refuses a second writer with a bare lock error; this lock turns that
+    into a queue with a message naming who holds the file. Timeout from
+    FLYWHEEL_LOCK_TIMEOUT_S (default 900 s).
+    """
+    if timeout_s is None:
+        timeout_s = float(os.environ.get("FLYWHEEL_LOCK_TIMEOUT_S", "900"))
+    path = settings.data_dir / ".warehouse.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")
+    deadline = time.monotonic() + timeout_s
+    announced = False
+    try:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not announced:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    log(f"waiting for the warehouse: held by {holder} (timeout {timeout_s:.0f} s)")
+                    announced = True
+                if time.monotonic() > deadline:
+                    fh.seek(0)
+                    raise WarehouseBusy(
+                        f"{settings.warehouse_path} is still held by {fh.read().strip() or 'another process'} "
+                        f"after {timeout_s:.0f} s; let that run finish or stop it, then run again"
+                    ) from None
+                time.sleep(0.5)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        fh.flush()
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()

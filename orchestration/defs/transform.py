@@ -1,0 +1,102 @@
+"""dbt models as Dagster assets (staging, intermediate, marts), and the publish step."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
+from orchestration.lib.publish import publish
+from orchestration.lib.settings import PROJECT_ROOT
+
+DBT_DIR = PROJECT_ROOT / "dbt_project"
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any source file.
+
+    `dagster dev` would do this via prepare_if_dev(); `make run`, tests and
+    schedules load definitions without it, so do it here (a few seconds, offline).
+    """
+    manifest = project_dir / "target" / "manifest.json"
+    watched = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", PROJECT_ROOT / "seeds"]
+    watched += [project_dir / d for d in ("models", "macros", "tests")]
+    newest = 0.0
+    for root in watched:
+        paths = [root] if root.is_file() else list(root.rglob("*")) if root.exists() else []
+        for p in paths:
+            newest = max(newest, p.stat().st_mtime)
+    if manifest.exists() and manifest.stat().st_mtime >= newest:
+        return manifest
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    res = dbtRunner().invoke(
+        ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"]
+    )
+    if not res.success:
+        raise RuntimeError(f"dbt parse failed: {res.exception}")
+    return manifest
+
+
+class FlywheelDbtTranslator(DagsterDbtTranslator):
+    """Sources keep the key of the asset that writes them: raw/<feed>, quality/lead_verdicts."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=FlywheelDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    pool=DUCKDB_POOL,
+)
+def flywheel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """dbt build: seeds, models and their tests, in dependency order."""
+    settings = warehouse.settings()
+    # dbt runs in its project folder: hand it absolute settings, not cwd-relative defaults.
+    os.environ["FLYWHEEL_DATA_DIR"] = str(settings.data_dir)
+    os.environ["FLYWHEEL_TIMEZONE"] = settings.timezone
+    os.environ["FLYWHEEL_CURRENCY"] = settings.currency
+    with warehouse.lock(log=context.log.info):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+@dg.asset(
+    key=dg.AssetKey(["published", "bi_snapshot"]),
+    group_name="publish",
+    deps=list(flywheel_dbt.keys),
+    pool=DUCKDB_POOL,
+    kinds={"duckdb", "parquet"},
+    description=(
+        "The read-only DuckDB file and Parquet folder BI tools open, swapped in atomically. "
+        "Runs only when ingestion, the quality gate and dbt build (with tests) succeeded."
+    ),
+)
+def bi_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.session(log=context.log.info) as con:
+        result = publish(con, warehouse.settings(), context.run_id)
+    context.log.info(f"published {result.path} and {result.parquet_dir}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(result.path),
+            "parquet_dir": str(result.parquet_dir),
+            "tables": dg.MetadataValue.json(result.tables),
+        }
+    )
+
+
+dbt_resource = DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_DIR))
