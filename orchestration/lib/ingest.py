@@ -45,6 +45,10 @@ from orchestration.lib.settings import Settings
 # Timestamps outside these years are treated as out of range (typos like 0202 or 9999).
 TS_MIN_YEAR, TS_MAX_YEAR = 1990, 2100
 CSV_FIELD_LIMIT = 10 * 1024 * 1024
+# A .csv.gz that inflates beyond this ratio (plus a small allowance) is refused
+# as a likely zip bomb; real CSV compresses 5-15x.
+GZIP_MAX_RATIO = int(os.environ.get("FLYWHEEL_GZIP_MAX_RATIO", "100"))
+GZIP_ALLOWANCE = 64 * 1024 * 1024
 
 
 @dataclass
@@ -153,13 +157,25 @@ def content_hash(path: Path) -> tuple[str, int]:
 
 
 def count_lines(path: Path, fmt: str) -> int:
-    """Physical lines, counting a last line without a newline; blank lines excluded at the end only."""
+    """Physical lines, counting a last line without a newline.
+
+    For .csv.gz this is also the zip-bomb guard: inflating stops once the
+    output exceeds GZIP_MAX_RATIO times the compressed size.
+    """
     n = 0
     last = b"\n"
+    limit = path.stat().st_size * GZIP_MAX_RATIO + GZIP_ALLOWANCE if fmt == "csv.gz" else None
+    inflated = 0
     with _open_binary(path, fmt) as fh:
         while chunk := fh.read(1 << 22):
             n += chunk.count(b"\n")
             last = chunk[-1:]
+            inflated += len(chunk)
+            if limit is not None and inflated > limit:
+                raise IngestError(
+                    f"{path.name}: inflates to more than {GZIP_MAX_RATIO}x its compressed size; "
+                    "refused as a likely zip bomb (raise FLYWHEEL_GZIP_MAX_RATIO if it is genuine)"
+                )
     if last != b"\n":
         n += 1
     return n
@@ -563,7 +579,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, 
             _ingest_content(con, settings, feed, path, fmt, rel, file_id, run_id, now, report)
         _register(con, report, file_id, digest, size, fmt, run_id, now)
         con.execute("commit")
-    except Exception:
+    except (duckdb.Error, IngestError, OSError, EOFError, csv.Error, UnicodeError) as exc:
+        # The file cannot be read as a whole (corrupt gzip or Parquet, ...): keep
+        # nothing of it, list it as rejected with the reason, go on with the next.
+        con.execute("rollback")
+        report = FileReport(feed.name, rel, "rejected", f"{rel}: could not be read ({type(exc).__name__}: {str(exc)[:300]}); fix or re-export it")
+        con.execute("begin transaction")
+        file_id = con.execute("select nextval('meta.file_id_seq')").fetchone()[0]
+        _register(con, report, file_id, digest, size, fmt, run_id, now)
+        con.execute("commit")
+    except BaseException:
         con.execute("rollback")
         raise
     return report
@@ -584,7 +609,11 @@ def _ingest_content(con, settings, feed, path, fmt, rel, file_id, run_id, now, r
         return
     con.execute(_stage_ddl(feed))
     if fmt in ("csv", "csv.gz"):
-        report.physical_lines = count_lines(path, fmt)
+        try:
+            report.physical_lines = count_lines(path, fmt)
+        except (IngestError, OSError, EOFError) as exc:  # zip bomb, corrupt gzip
+            report.outcome, report.reason = "rejected", f"{rel}: {exc}"
+            return
         data_lines = report.physical_lines - 1
         read, rejected = _read_csv_duckdb(con, feed, path, fmt, header, positions)
         report.parser = "duckdb"
