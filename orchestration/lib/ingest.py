@@ -21,6 +21,7 @@ bound parameters, and staging columns get positional names (c0, c1, ...).
 
 from __future__ import annotations
 
+import collections
 import csv
 import gzip
 import hashlib
@@ -49,6 +50,7 @@ CSV_FIELD_LIMIT = 10 * 1024 * 1024
 # as a likely zip bomb; real CSV compresses 5-15x.
 GZIP_MAX_RATIO = int(os.environ.get("FLYWHEEL_GZIP_MAX_RATIO", "100"))
 GZIP_ALLOWANCE = 64 * 1024 * 1024
+csv.field_size_limit(CSV_FIELD_LIMIT)  # the fallback parser accepts what read_csv accepts
 
 
 @dataclass
@@ -272,15 +274,75 @@ def _iter_csv_lines(path: Path, fmt: str) -> Iterator[tuple[int, str]]:
             yield lineno, text.rstrip("\r\n")
 
 
-def _read_csv_python(con, feed, path, fmt, header, positions) -> int:
-    """Slow, exact path: every physical line is a record or a malformed line.
+MAX_RECORD_LINES = 50  # a quoted field may span lines (RFC 4180), but not a whole file
 
-    Used only when DuckDB's reader rejected or lost lines. A record may not
-    span lines here: in landing files a quote that does not close on its own
-    line is far more often a broken export than an embedded newline.
+
+def _parse_record(text: str, width: int) -> tuple[list[str] | None, str | None, bool]:
+    """(fields, problem, unterminated) for one candidate record."""
+    try:
+        fields = next(csv.reader([text], strict=True))
+    except csv.Error as exc:
+        return None, f"CSV syntax: {exc} (check the quotes)", "unexpected end of data" in str(exc)
+    except StopIteration:
+        return None, "empty record", False
+    if len(fields) != width:
+        return None, f"expected {width} columns, found {len(fields)}", False
+    return fields, None, False
+
+
+def _csv_records(path: Path, fmt: str, width: int) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
+    """(first line, fields, problem, raw text) per record, resynchronising after broken quotes.
+
+    A record whose quote does not close on its line may legitimately continue
+    on the next lines (a comment with a line break). It is accepted only if
+    the joined lines parse to the header's width and none of the continuation
+    lines is itself a complete record; otherwise the quote is taken as broken:
+    only the first line is malformed and reading resumes on the next line, so
+    an unterminated quote never swallows the rows after it.
+    """
+    source = _iter_csv_lines(path, fmt)
+    ahead: collections.deque[tuple[int, str]] = collections.deque()  # bounded look-ahead
+
+    def peek(k: int) -> tuple[int, str] | None:
+        while len(ahead) <= k:
+            nxt = next(source, None)
+            if nxt is None:
+                return None
+            ahead.append(nxt)
+        return ahead[k]
+
+    while peek(0) is not None:
+        lineno, text = ahead.popleft()
+        if text == "":
+            continue  # blank lines carry no record
+        if text == "\x00INVALID_UTF8":
+            yield lineno, None, "line is not valid UTF-8", "<invalid UTF-8>"
+            continue
+        fields, problem, unterminated = _parse_record(text, width)
+        if unterminated:
+            joined = text
+            for k in range(MAX_RECORD_LINES - 1):
+                nxt = peek(k)
+                if nxt is None or nxt[1] == "\x00INVALID_UTF8" or _parse_record(nxt[1], width)[0] is not None:
+                    break  # the next line stands on its own: the quote was broken
+                joined += "\n" + nxt[1]
+                f2, _, still_open = _parse_record(joined, width)
+                if f2 is not None:
+                    fields, problem, text = f2, None, joined
+                    for _ in range(k + 1):
+                        ahead.popleft()
+                    break
+                if not still_open:
+                    break
+        yield lineno, fields, problem, text
+
+
+def _read_csv_python(con, feed, path, fmt, header, positions) -> int:
+    """Slow, exact path: every physical line ends up in a record or as a malformed line.
+
+    Used only when DuckDB's reader rejected lines or the counts did not add up.
     """
     con.execute("delete from _stage")
-    width = len(header)
     names = ["_line", "_malformed", "_raw_line", *feed.column_names]
     batch: dict[str, list] = {n: [] for n in names}
     rows = 0
@@ -294,27 +356,13 @@ def _read_csv_python(con, feed, path, fmt, header, positions) -> int:
             for v in batch.values():
                 v.clear()
 
-    for lineno, text in _iter_csv_lines(path, fmt):
-        if text == "":
-            continue  # blank lines carry no record
+    for lineno, fields, problem, text in _csv_records(path, fmt, len(header)):
         rows += 1
-        problem = None
-        fields: list[str] = []
-        if text == "\x00INVALID_UTF8":
-            problem = "line is not valid UTF-8"
-        else:
-            try:
-                fields = next(csv.reader([text], strict=True))
-            except csv.Error as exc:
-                problem = f"CSV syntax: {exc} (check quotes on this line)"
-            else:
-                if len(fields) != width:
-                    problem = f"expected {width} columns, found {len(fields)}"
         batch["_line"].append(lineno)
         batch["_malformed"].append(problem)
         batch["_raw_line"].append(text[:2000] if problem else None)  # kept for the quarantine
         for c in feed.column_names:
-            ok = problem is None and c in positions
+            ok = fields is not None and c in positions
             batch[c].append((fields[positions[c]] or None) if ok else None)
         if len(batch["_line"]) >= 50_000:
             flush()

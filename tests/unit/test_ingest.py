@@ -275,3 +275,24 @@ def test_timestamps_do_not_depend_on_host_time_zone(tmp_path, warehouse_tz, expe
         ).stdout.split("\n")
         outputs.append([line for line in out if line])
     assert outputs[0] == outputs[1] == expected
+
+
+def test_quoted_line_break_is_one_record_but_a_broken_quote_is_not(env):
+    settings, con = env
+    write(settings, "leads/q.csv", """
+        lead_id,created_at,channel,campaign
+        L1,2025-01-01,paid_search,"two
+        lines, ""quoted"" inside"
+        L2,"2025-01-01,paid_search,x
+        L3,2025-01-01,paid_search,y
+    """)
+    report = ingest_feed(con, settings, "leads", "r1", log=lambda m: None)
+    # L1 spans lines 2-3 and loads with its line break; L2 (line 4) has a quote that
+    # never closes before L3, a complete record on its own: only line 4 is malformed.
+    assert quarantine(con) == {4: "malformed_line"}
+    assert con.execute("select lead_id, campaign from raw.leads order by 1").fetchall() == [
+        ("L1", 'two\nlines, "quoted" inside'),
+        ("L3", "y"),
+    ]
+    f = report.files[0]
+    assert (f.physical_lines, f.rows_in, f.rows_loaded, f.rows_quarantined) == (5, 3, 2, 1)
