@@ -1,0 +1,62 @@
+{#- Aggregate once for every grain and dimension: the base CTE carries one
+    period column per grain (period_day, period_week, period_month) and one
+    column per dimension, named after the dimension; a single GROUP BY
+    GROUPING SETS then yields the 'all' rows and each dimension's rows for
+    every grain in one pass (distinct counts stay exact per grain).
+    Dimension columns must be non-null in the base: use '(none)' for missing. -#}
+
+{% macro period_columns(timestamp_column, grains=none) -%}
+    {%- set grains = grains or metric_grains() -%}
+    {%- for g in grains -%}
+        {{ period_start(g, timestamp_column) }} as period_{{ g }}{{ ',' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro metric_grouping_sets(dimensions, grains=none) -%}
+    {%- set grains = grains or metric_grains() -%}
+    grouping sets (
+    {%- for g in grains %}
+        (period_{{ g }})
+        {%- for d in dimensions -%}
+            , (period_{{ g }}, {{ d }})
+        {%- endfor -%}
+        {{ ',' if not loop.last }}
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro metric_grouping_keys(dimensions, grains=none) -%}
+    {%- set grains = grains or metric_grains() -%}
+    case
+        {%- for g in grains %}
+        when grouping(period_{{ g }}) = 0 then '{{ g }}'
+        {%- endfor %}
+    end as grain,
+    case
+        {%- for g in grains %}
+        when grouping(period_{{ g }}) = 0 then period_{{ g }}
+        {%- endfor %}
+    end as period_start,
+    {%- if dimensions | length > 0 %}
+    case
+        {%- for d in dimensions %}
+        when grouping({{ d }}) = 0 then '{{ d }}'
+        {%- endfor %}
+        else 'all'
+    end as dimension,
+    case
+        {%- for d in dimensions %}
+        when grouping({{ d }}) = 0 then cast({{ d }} as {{ dbt.type_string() }})
+        {%- endfor %}
+        else 'all'
+    end as dimension_value
+    {%- else %}
+    'all' as dimension,
+    'all' as dimension_value
+    {%- endif %}
+{%- endmacro %}
+
+{#- The value shown for a campaign: campaign codes are only unique within a channel. -#}
+{% macro campaign_key(channel_column, campaign_column) -%}
+    concat({{ channel_column }}, ' / ', {{ campaign_column }})
+{%- endmacro %}

@@ -1,0 +1,224 @@
+"""The dbt project built on a hand-written warehouse (tests/dbt/dbt_fixture.py).
+
+Expected figures are computed by hand from the fixture rows, in the comment
+next to each assertion. `dbt build` itself runs every data test and unit test
+of the project; a failing one fails test_build_succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dbt_fixture as fixture
+import duckdb
+import pytest
+
+from orchestration.lib.pii import hmac_hex, key_blocks, macro_sql
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("dbt")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in fixture.dbt_env(workdir / "data").items():
+            mp.setenv(key, value)
+        result, project, warehouse = fixture.build(workdir)
+        yield result, project, warehouse
+
+
+@pytest.fixture(scope="module")
+def con(built):
+    _, _, warehouse = built
+    c = duckdb.connect(str(warehouse))
+    yield c
+    c.close()
+
+
+def metric(con, name, grain="month", period="2024-01-01", dimension="all", value="all"):
+    row = con.execute(
+        "select value from marts.metric_values where metric = ? and grain = ? "
+        "and period_start = cast(? as date) and dimension = ? and dimension_value = ?",
+        [name, grain, period, dimension, value],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def test_build_succeeds(built):
+    result, _, _ = built
+    assert result.success, result.exception
+    failed = [r.node.name for r in result.result if r.status not in ("success", "pass")]
+    assert failed == []
+
+
+def test_revenue_and_margin(con):
+    # January 2024 revenue orders: O1 2x100 + 1x50 = 250, O2 300, O4 3x40 = 120, O7 100
+    # (O3 cancelled, O5 returned, O6 placed are out) -> 770
+    assert metric(con, "revenue") == pytest.approx(770)
+    # cogs: O1 2x60 + 20 = 140, O2 200, O4 3x25 = 75, O7 70 -> 485; margin 770 - 485 = 285
+    assert metric(con, "gross_margin") == pytest.approx(285)
+    # spend: search 300 + 300, social 200, seo 50 = 850 -> contribution 285 - 850
+    assert metric(con, "contribution_margin") == pytest.approx(-565)
+    # paying customers C1, C2, C3; 4 revenue orders; aov 770 / 4
+    assert metric(con, "paying_customers") == 3
+    assert metric(con, "aov") == pytest.approx(192.5)
+    # year earlier: January 2023 = O10 2x250 = 500 -> 770 / 500 - 1
+    assert metric(con, "revenue_yoy") == pytest.approx(0.54)
+    # category shoes: O1 200 + O2 300 + O7 100 = 600
+    assert metric(con, "revenue", dimension="category", value="shoes") == pytest.approx(600)
+    # ISO week of Monday 2024-01-01 holds O1 (Sat 6 Jan): 250
+    assert metric(con, "revenue", grain="week", period="2024-01-01") == pytest.approx(250)
+
+
+def test_cx_figures(con):
+    # S1 January nps answers 10, 9, 9 | 8, 7 | 6 -> 100 x (3 - 1) / 6
+    assert metric(con, "nps", dimension="store", value="S1") == pytest.approx(100 * 2 / 6)
+    row = con.execute(
+        "select nps, nps_respondents, csi, nps_rank from marts.store_rating "
+        "where store_id = 'S1' and month = date '2024-01-01'"
+    ).fetchone()
+    # csi 5, 4, 2 -> 11 / 3; S2's nps is 0 (one 5, one 10) so S1 ranks first
+    assert row == (pytest.approx(100 * 2 / 6), 6, pytest.approx(11 / 3), 1)
+    # delivered with promise: O1 on time, O4 late (O7 has no promise) -> 1 / 2
+    assert metric(con, "on_time_rate") == pytest.approx(0.5)
+    # 7 January orders, deviations O3 cancelled, O4 late, O5 returned -> 3 / 7
+    assert metric(con, "order_deviation_rate") == pytest.approx(3 / 7)
+    # contacts K1, K2 / 4 revenue orders
+    assert metric(con, "contact_rate") == pytest.approx(0.5)
+
+
+def test_channel_economics(con):
+    row = con.execute(
+        "select spend, leads, cpl, qualified_leads, acquired_customers, cac, roas, channel_roi "
+        "from marts.channel_economics "
+        "where channel = 'search' and campaign = 'brand' and month = date '2024-01-01'"
+    ).fetchone()
+    # search/brand January: spend 600; leads L1, L3, L4 (L7 is a duplicate) -> cpl 200;
+    # qualified L1, L4; acquired C1 -> cac 600; C1 within 90 days: revenue 250 + 300 + 100 = 650,
+    # margin 110 + 100 + 60 = 270 -> roas 650 / 600, roi (270 - 600) / 600
+    assert row == (
+        pytest.approx(600),
+        3,
+        pytest.approx(200),
+        2,
+        1,
+        pytest.approx(600),
+        pytest.approx(650 / 600),
+        pytest.approx(-0.55),
+    )
+    assert metric(con, "cac", dimension="channel", value="search") == pytest.approx(600)
+    # no spend data for referral: no cost per lead rather than a cost of 0
+    assert metric(con, "cpl", dimension="channel", value="referral") is None
+
+
+def test_quality_gate_verdicts(con):
+    leads = dict(con.execute("select lead_id, is_duplicate from marts.fct_leads").fetchall())
+    assert "L6" not in leads  # quarantined
+    assert leads["L7"] is True  # duplicate: kept, flagged
+    # 5 January leads counted: L1, L2, L3, L4, L5
+    assert metric(con, "leads") == 5
+
+
+def test_hmac_matches_python(con):
+    key = fixture.PII_KEY.encode()
+    mem = duckdb.connect()
+    for sql in macro_sql(key):
+        mem.execute(sql)
+    for value in ["anna@example.com", "79123456789", "", "ünïcode ✓"]:
+        got = mem.execute("select pii_hash(?)", [value]).fetchone()[0]
+        assert got == hmac_hex(key, value)
+    assert mem.execute("select pii_hash(null)").fetchone()[0] is None
+    long_key = b"k" * 100  # longer than a block: hashed first (RFC 2104)
+    mem.execute(macro_sql(long_key)[0])
+    assert mem.execute("select pii_hash('x')").fetchone()[0] == hmac_hex(long_key, "x")
+    # the marts hold the same hash of the normalised email
+    email_hash = con.execute(
+        "select email_hash from marts.dim_customers where customer_id = 'C1'"
+    ).fetchone()[0]
+    assert email_hash == hmac_hex(key, "anna@example.com")
+
+
+def test_no_clear_pii_in_marts(con):
+    tables = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts' and data_type = 'VARCHAR'"
+    ).fetchall()
+    assert tables
+    leaks = []
+    for table, column in tables:
+        for needle in fixture.CLEAR_PII:
+            hit = con.execute(
+                f'select count(*) from marts."{table}" where strpos(lower("{column}"), ?) > 0',  # noqa: S608
+                [needle.lower()],
+            ).fetchone()[0]
+            if hit:
+                leaks.append((table, column, needle))
+    assert leaks == []
+
+
+def test_key_not_in_warehouse_or_artifacts(built):
+    _, project, warehouse = built
+    key = fixture.PII_KEY
+    ipad, opad = key_blocks(key.encode())
+    for path in [warehouse, *Path(project, "target").rglob("*"), *Path(project, "logs").rglob("*")]:
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in (key, ipad, opad):
+                assert secret.encode() not in data, path
+
+
+def test_incremental_run_matches_full_refresh(built, tmp_path):
+    """A status change (O2 paid -> returned) reloaded later reaches the incremental
+    facts, and the incremental result equals a full refresh."""
+    result, project, warehouse = built
+    assert result.success
+    work = tmp_path / "copy"
+    shutil.copytree(Path(project).parent, work, ignore=shutil.ignore_patterns("*.key"))
+    wh = work / "data" / "warehouse.duckdb"
+    c = duckdb.connect(str(wh))
+    c.execute(
+        "update raw.orders set status = 'returned', _ingested_at = timestamp '2024-03-05 01:00' "
+        "where order_id = 'O2'"
+    )
+    c.close()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in fixture.dbt_env(work / "data").items():
+            mp.setenv(key, value)
+        proj = work / "dbt_project"
+        assert fixture.run_dbt(proj, ["build"]).success
+        c = duckdb.connect(str(wh))
+        incremental = {
+            t: c.execute(f"select * from marts.{t} order by all").fetchall()  # noqa: S608
+            for t in ("fct_orders", "fct_order_items", "metric_values")
+        }
+        revenue = c.execute(
+            "select value from marts.metric_values where metric = 'revenue' and grain = 'month' "
+            "and period_start = date '2024-01-01' and dimension = 'all'"
+        ).fetchone()[0]
+        c.close()
+        # 770 - O2's 300
+        assert revenue == pytest.approx(470)
+        assert fixture.run_dbt(proj, ["build", "--full-refresh"]).success
+        c = duckdb.connect(str(wh))
+        for table, rows in incremental.items():
+            full = c.execute(f"select * from marts.{table} order by all").fetchall()  # noqa: S608
+            assert full == rows, table
+        c.close()
+
+
+def test_docs_generate_offline(built):
+    _, project, _ = built
+    res = fixture.run_dbt(project, ["docs", "generate"])
+    assert res.success
+    catalog = json.loads((Path(project) / "target" / "catalog.json").read_text())
+    assert any(k.endswith("mart_metric_values") for k in catalog["nodes"])
+    manifest = json.loads((Path(project) / "target" / "manifest.json").read_text())
+    undocumented = [
+        f"{node['name']}.{col}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["schema"] == "marts"
+        for col, spec in node["columns"].items()
+        if not spec.get("description")
+    ]
+    assert undocumented == []
