@@ -1,6 +1,7 @@
 """dbt models as Dagster assets (staging, intermediate, marts), and the publish step."""
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -99,4 +100,10 @@ def bi_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     )
 
 
-dbt_resource = DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_DIR))
+# The dbt next to this interpreter: `.venv/bin/python -m ...` works without an activated venv.
+_DBT_EXE = Path(sys.executable).with_name("dbt")
+dbt_resource = DbtCliResource(
+    project_dir=dbt_project,
+    profiles_dir=str(DBT_DIR),
+    dbt_executable=str(_DBT_EXE) if _DBT_EXE.exists() else "dbt",
+)
