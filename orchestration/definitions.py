@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from orchestration.defs import alerts as alert_defs
+from orchestration.defs import quality as quality_defs
 from orchestration.defs.ingest import ingest_assets, ingest_job
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.schedules import PIPELINE_JOB, daily_schedule, landing_sensor
@@ -14,9 +16,10 @@ pipeline_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, flywheel_dbt, bi_snapshot],
+    assets=[*ingest_assets, *quality_defs.assets, flywheel_dbt, bi_snapshot],
+    asset_checks=[*quality_defs.asset_checks],
     jobs=[ingest_job, pipeline_job],
     schedules=[daily_schedule],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, *alert_defs.sensors],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource},
 )

@@ -1,0 +1,151 @@
+"""Alert sensors: OSS Dagster has no built-in alert on failed checks, so these
+read the event log and send through orchestration.lib.alerts.
+
+- `quality_check_alerts`: failed ASSET_CHECK_EVALUATION events (blocking ERROR
+  and WARN) since its cursor -> one alert each, with the figures the check put
+  in its metadata (alert_title / alert_text) or its description.
+- `run_failure_alerts`: any failed run in any code location. A run that failed
+  only because a blocking check failed is skipped: that check was alerted
+  already.
+
+Both tick every 30 s (so an alert goes out within a minute) and start RUNNING.
+Targets come from FLYWHEEL_ALERT_* env vars (see lib/alerts.targets_from_env).
+"""
+
+import os
+import time
+
+import dagster as dg
+
+from orchestration.lib.alerts import Alert, send_alert, targets_from_env
+
+INTERVAL_S = 30
+# Without a cursor (first tick ever) only this recent history is alerted.
+LOOKBACK_S = int(os.environ.get("FLYWHEEL_ALERT_LOOKBACK_MINUTES", "60")) * 60
+
+
+def _ui_link(run_id: str) -> str:
+    base = os.environ.get("FLYWHEEL_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/")
+    return f"{base}/runs/{run_id}"
+
+
+def _min_severity() -> str:
+    return os.environ.get("FLYWHEEL_ALERT_MIN_SEVERITY", "warn").strip().lower()
+
+
+def check_alert(evaluation, run_id: str) -> Alert:
+    """An Alert from a failed asset check evaluation."""
+    meta = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
+    is_error = evaluation.severity == dg.AssetCheckSeverity.ERROR
+    asset = evaluation.asset_key.to_user_string()
+    blocking = " (blocking: downstream stopped)" if is_error and evaluation.blocking else ""
+    title = str(meta.get("alert_title") or f"Check {evaluation.check_name} failed on {asset}")
+    text = str(
+        meta.get("alert_text")
+        or evaluation.description
+        or f"Asset check {evaluation.check_name} on {asset} failed."
+    )
+    text += f"\nCheck {asset} / {evaluation.check_name}{blocking}. Run: {_ui_link(run_id)}"
+    fields = {"asset": asset, "check": evaluation.check_name, "run": run_id}
+    for key in ("batch", "rows_checked", "rows_flagged"):
+        if key in meta:
+            fields[key] = str(meta[key])
+    return Alert(title=title, text=text, severity="error" if is_error else "warning", fields=fields)
+
+
+@dg.sensor(
+    name="quality_check_alerts",
+    minimum_interval_seconds=INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts (webhook, email) on every failed asset check: blocking and warnings.",
+)
+def quality_check_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    from dagster._core.event_api import EventRecordsFilter
+    from dagster._core.events import DagsterEventType
+
+    cursor = int(context.cursor) if context.cursor else None
+    records = context.instance.get_event_records(
+        EventRecordsFilter(
+            event_type=DagsterEventType.ASSET_CHECK_EVALUATION,
+            after_cursor=cursor,
+        ),
+        limit=500,
+        ascending=True,
+    )
+    targets = targets_from_env()
+    sent = 0
+    want_warn = _min_severity() != "error"
+    for record in records:
+        cursor = record.storage_id
+        entry = record.event_log_entry
+        if context.cursor is None and entry.timestamp < time.time() - LOOKBACK_S:
+            continue
+        evaluation = entry.dagster_event.asset_check_evaluation_data
+        if evaluation.passed:
+            continue
+        if evaluation.severity != dg.AssetCheckSeverity.ERROR and not want_warn:
+            continue
+        deliveries = send_alert(check_alert(evaluation, entry.run_id), targets)
+        sent += 1
+        for d in deliveries:
+            if not d.ok:
+                context.log.warning(f"alert to {d.target} failed: {d.error}")
+    if cursor is not None:
+        context.update_cursor(str(cursor))
+    return dg.SkipReason(f"{sent} check alert(s) sent from {len(records)} evaluation(s)")
+
+
+def _root_cause(error) -> str:
+    """The innermost error message: Dagster wraps user errors in 'Error occurred while...'."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}"
+
+
+def _only_blocking_checks_failed(context: dg.RunFailureSensorContext) -> bool:
+    failures = context.get_step_failure_events()
+    return bool(failures) and all(
+        (f.step_failure_data.error is not None)
+        and f.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"
+        for f in failures
+    )
+
+
+@dg.run_failure_sensor(
+    name="run_failure_alerts",
+    monitor_all_code_locations=True,
+    minimum_interval_seconds=INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts (webhook, email) when any run fails.",
+)
+def run_failure_alerts(context: dg.RunFailureSensorContext):
+    if _only_blocking_checks_failed(context):
+        return dg.SkipReason(
+            "failed on blocking checks only: already alerted by quality_check_alerts"
+        )
+    run = context.dagster_run
+    steps = [f.step_key for f in context.get_step_failure_events() if f.step_key]
+    errors = [
+        f"{f.step_key}: {_root_cause(f.step_failure_data.error)[:500]}"
+        for f in context.get_step_failure_events()
+        if f.step_failure_data.error is not None
+    ]
+    text = (
+        f"Run {run.run_id} of job {run.job_name} failed"
+        + (f" in step(s) {', '.join(steps)}" if steps else "")
+        + ".\n"
+        + ("\n".join(errors) if errors else (context.failure_event.message or ""))
+        + f"\nLogs: {_ui_link(run.run_id)}"
+    )
+    alert = Alert(
+        title=f"Flywheel run failed: {run.job_name}",
+        text=text,
+        severity="error",
+        fields={"job": run.job_name, "run": run.run_id},
+    )
+    for d in send_alert(alert, targets_from_env()):
+        if not d.ok:
+            context.log.warning(f"alert to {d.target} failed: {d.error}")
+
+
+sensors = [quality_check_alerts, run_failure_alerts]

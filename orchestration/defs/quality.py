@@ -1,0 +1,163 @@
+"""The quality gate in Dagster: asset checks between raw and the models.
+
+- quality/lead_verdicts (group "quality", downstream of raw/leads) runs the lead
+  gate and carries two checks: `lead_gate_blocking` (blocking: a failure stops
+  the lead-dependent dbt models, which read the dbt source quality.lead_verdicts
+  mapped to this key, and the publish step) and `lead_gate_warnings` (WARN, the
+  run goes on). Both show their figures in the UI.
+- orders and survey answers get the lighter suites as blocking checks on their
+  raw assets, built by the same factory from the same library function.
+The sensors in defs/alerts.py turn failed checks into alerts.
+"""
+
+import dagster as dg
+
+from orchestration.lib import quality
+from orchestration.lib.settings import load_settings
+from orchestration.lib.warehouse import bootstrap, connect, writer_lock
+
+RAW_LEADS = dg.AssetKey(["raw", "leads"])
+LEAD_VERDICTS = dg.AssetKey(["quality", "lead_verdicts"])
+LEAD_GATE_BLOCKING = "lead_gate_blocking"
+LEAD_GATE_WARNINGS = "lead_gate_warnings"
+from orchestration.defs.resources import DUCKDB_POOL as POOL  # noqa: E402
+
+
+def _failures_md(outcomes: list[quality.RuleOutcome]) -> str:
+    if not outcomes:
+        return "none"
+    lines = [
+        "| rule | group | month | observed | threshold | message |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in outcomes[:50]:
+        obs = "" if o.observed is None else f"{o.observed:.4g}"
+        thr = "" if o.threshold is None else f"{o.threshold:.4g}"
+        msg = o.message.replace("|", "/")
+        lines.append(f"| {o.rule} | {o.channel} | {o.month or ''} | {obs} | {thr} | {msg} |")
+    return "\n".join(lines)
+
+
+def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.MetadataValue]:
+    """Figures shown on the check in the UI; the alert sensor reads alert_title/alert_text."""
+    items = result.blocking_failures if severity == quality.BLOCKING else result.warnings
+    meta: dict[str, dg.MetadataValue] = {
+        "batch": dg.MetadataValue.text(result.batch),
+        "rows_checked": dg.MetadataValue.int(result.rows_checked),
+        "rows_flagged": dg.MetadataValue.int(result.rows_flagged),
+        "flagged_by_expectation": dg.MetadataValue.json(result.flagged_by_expectation),
+        "failed_rules": dg.MetadataValue.int(len(items)),
+        "failures": dg.MetadataValue.md(_failures_md(items)),
+        "thresholds_file": dg.MetadataValue.path(str(quality.expectations_dir(load_settings()))),
+    }
+    rules = {o.rule for o in result.outcomes if o.severity == severity}
+    for rule in sorted(rules):
+        figures = result.figures(rule)
+        if figures and len(figures) <= 200:
+            meta[f"{rule}_by_group"] = dg.MetadataValue.json(figures)
+    if result.data_docs_index:
+        meta["data_docs"] = dg.MetadataValue.url(result.data_docs_index)
+    alert = result.to_alert(severity)
+    if alert is not None:
+        meta["alert_title"] = dg.MetadataValue.text(alert.title)
+        meta["alert_text"] = dg.MetadataValue.text(alert.text)
+    return meta
+
+
+def gate_check_result(
+    result: quality.GateResult, check_name: str, severity: str, asset_key: dg.AssetKey | None = None
+) -> dg.AssetCheckResult:
+    """One check result per severity: blocking rules -> ERROR, warnings -> WARN."""
+    items = result.blocking_failures if severity == quality.BLOCKING else result.warnings
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check_name,
+        passed=not items,
+        severity=dg.AssetCheckSeverity.ERROR
+        if severity == quality.BLOCKING
+        else dg.AssetCheckSeverity.WARN,
+        description=result.summary(severity)[:4000],
+        metadata=gate_metadata(result, severity),
+    )
+
+
+def _run_gate(feed: str, run_id: str) -> quality.GateResult:
+    settings = load_settings()
+    with writer_lock(settings):
+        con = connect(settings)
+        try:
+            bootstrap(con)
+            return quality.run_suite(con, settings, feed, run_id)
+        finally:
+            con.close()
+
+
+@dg.asset(
+    key=LEAD_VERDICTS,
+    group_name="quality",
+    deps=[RAW_LEADS],
+    pool=POOL,
+    description=(
+        "Lead quality gate (Great Expectations, expectations/leads_gate.json): one row per "
+        "flagged lead of the new batch with the expectation it failed. Leads with a "
+        "non-duplicate verdict are quarantined from staging; duplicates stay, counted once."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            LEAD_GATE_BLOCKING,
+            asset=LEAD_VERDICTS,
+            blocking=True,
+            description="Blocking rules: invalid-row share per channel, schema drift, freshness.",
+        ),
+        dg.AssetCheckSpec(
+            LEAD_GATE_WARNINGS,
+            asset=LEAD_VERDICTS,
+            description="Warnings: duplicate share, qualification rate and volume vs trailing "
+            "months per channel and month, channel freshness.",
+        ),
+    ],
+)
+def lead_verdicts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    result = _run_gate("leads", context.run_id)
+    for o in result.blocking_failures:
+        context.log.error(o.message)
+    for o in result.warnings:
+        context.log.warning(o.message)
+    return dg.MaterializeResult(
+        metadata={
+            "batch": dg.MetadataValue.text(result.batch),
+            "rows_checked": dg.MetadataValue.int(result.rows_checked),
+            "rows_flagged": dg.MetadataValue.int(result.rows_flagged),
+            "invalid_share_by_channel": dg.MetadataValue.json(result.figures("invalid_share")),
+        },
+        check_results=[
+            gate_check_result(result, LEAD_GATE_BLOCKING, quality.BLOCKING),
+            gate_check_result(result, LEAD_GATE_WARNINGS, quality.WARNING),
+        ],
+    )
+
+
+def suite_check(feed: str) -> dg.AssetChecksDefinition:
+    """The lighter suite of a feed as a blocking check on its raw asset (same gate code)."""
+    checkpoint = quality.SUITES[feed]
+    asset_key = dg.AssetKey(["raw", feed])
+
+    @dg.asset_check(
+        asset=asset_key,
+        name=checkpoint,
+        blocking=True,
+        pool=POOL,
+        description=f"Great Expectations suite expectations/{checkpoint}.json on the new batch "
+        f"of raw.{feed}: keys, codes, ranges; invalid share, schema drift and freshness block.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        result = _run_gate(feed, context.run.run_id)
+        for o in result.blocking_failures:
+            context.log.error(o.message)
+        return gate_check_result(result, checkpoint, quality.BLOCKING, asset_key)
+
+    return _check
+
+
+assets = [lead_verdicts]
+asset_checks = [suite_check("orders"), suite_check("survey_answers")]
