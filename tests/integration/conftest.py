@@ -1,7 +1,7 @@
 """A small generated landing folder, shared by the integration tests of one session."""
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,8 @@ def flywheel_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     monkeypatch.setenv("FLYWHEEL_PII_KEY", "test-key-not-secret")
+    # The gate's freshness rules compare with the clock: pin it to the morning after END_DATE.
+    monkeypatch.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE + timedelta(days=1)}T06:00:00")
 
     def use_landing(path: Path) -> None:
         monkeypatch.setenv("FLYWHEEL_LANDING_DIR", str(path))
