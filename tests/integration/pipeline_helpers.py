@@ -1,0 +1,27 @@
+"""Running the whole pipeline in-process, and reading the published file."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.definitions import defs
+from orchestration.lib.settings import load_settings
+
+
+def run_pipeline(expect_success: bool = True) -> dg.ExecuteInProcessResult:
+    result = defs.resolve_job_def("pipeline_job").execute_in_process(
+        instance=dg.DagsterInstance.get(), raise_on_error=False
+    )
+    assert result.success is expect_success
+    return result
+
+
+def copy_landing(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def published() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(load_settings().published_path), read_only=True)

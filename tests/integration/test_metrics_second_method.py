@@ -1,0 +1,211 @@
+"""Key figures of the marts, computed a second way: plain Python over the generated landing files.
+
+The second method reads the landing files itself (csv / gzip / parquet / json
+modules, not DuckDB), drops exactly the rows the generator's manifest says it
+planted as bad, applies "latest file wins" in lexical path order, applies the
+lead gate's verdicts as the manifest lists them, and computes each metric from
+its definition in docs/metrics.md. Nothing here reads the warehouse.
+"""
+
+import csv
+import gzip
+import io
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.feeds import FEEDS
+from tests.integration.pipeline_helpers import copy_landing, published, run_pipeline
+
+MONTH = "2026-08"  # a full month, away from the planted lead-quality rows of the last month
+REVENUE_STATUSES = {"paid", "shipped", "delivered"}
+
+
+def _bad_lines(manifest, path):
+    return {b["line"] for b in manifest["bad_rows"] if b["path"] == path}
+
+
+def _records(landing: Path, entry: dict, manifest: dict) -> list[dict]:
+    path, fmt = entry["path"], entry["format"]
+    bad = _bad_lines(manifest, path)
+    full = landing / path
+    if fmt in ("csv", "csv.gz"):
+        raw = gzip.decompress(full.read_bytes()) if fmt == "csv.gz" else full.read_bytes()
+        lines = raw.splitlines(keepends=True)
+        kept = b"".join(line for i, line in enumerate(lines, start=1) if i not in bad)
+        reader = csv.DictReader(io.StringIO(kept.decode("utf-8-sig"), newline=""))
+        return [{k.strip().lower(): v for k, v in row.items()} for row in reader]
+    if fmt == "parquet":
+        rows = pq.read_table(full).to_pylist()
+    else:
+        rows = []
+        for line in full.read_text(encoding="utf-8").splitlines():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                obj = None
+            rows.append(obj)
+    return [
+        {k.strip().lower(): (None if v is None else str(v)) for k, v in row.items()}
+        for i, row in enumerate(rows, start=1)
+        if i not in bad
+    ]
+
+
+def load_feed(landing: Path, manifest: dict, feed: str) -> dict[tuple, dict]:
+    skip = {f["path"] for f in manifest["rejected_files"]} | {f["path"] for f in manifest["duplicate_files"]}
+    rows: dict[tuple, dict] = {}
+    for entry in sorted((f for f in manifest["files"] if f["feed"] == feed), key=lambda f: f["path"]):
+        if entry["path"] in skip:
+            continue
+        for rec in _records(landing, entry, manifest):
+            key = tuple((rec.get(k) or "").strip() for k in FEEDS[feed].primary_key)
+            rows[key] = rec
+    return rows
+
+
+def ts(value: str | None) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def in_month(value: str | None) -> bool:
+    t = ts(value)
+    return t is not None and t.strftime("%Y-%m") == MONTH
+
+
+@pytest.fixture(scope="module")
+def built(generated_landing, tmp_path_factory):
+    src, manifest = generated_landing
+    tmp = tmp_path_factory.mktemp("metrics")
+    landing = copy_landing(src, tmp / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        from tests.integration.conftest import END_DATE
+
+        mp.setenv("FLYWHEEL_DATA_DIR", str(tmp / "data"))
+        mp.setenv("FLYWHEEL_LANDING_DIR", str(landing))
+        mp.setenv("DAGSTER_HOME", str(tmp))
+        mp.setenv("FLYWHEEL_PII_KEY", "test-key-not-secret")
+        mp.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE.isoformat()}T23:59:00")
+        run_pipeline()
+        con = published()
+        yield landing, manifest, con
+        con.close()
+
+
+def metric(con, name, dimension="all", value="all"):
+    row = con.execute(
+        "select value, numerator, denominator from marts.metric_values where metric = ? and grain = 'month'"
+        " and period_start = ? and dimension = ? and dimension_value = ?",
+        [name, date.fromisoformat(MONTH + "-01"), dimension, value],
+    ).fetchone()
+    assert row is not None, (name, dimension, value)
+    return row
+
+
+def close(a, b):
+    return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b)))
+
+
+def test_revenue_and_gross_margin(built):
+    landing, manifest, con = built
+    orders = load_feed(landing, manifest, "orders")
+    items = load_feed(landing, manifest, "order_items")
+    revenue_orders = {
+        o["order_id"].strip()
+        for o in orders.values()
+        if o["status"].strip().lower() in REVENUE_STATUSES and in_month(o["ordered_at"])
+    }
+    revenue = cogs = Decimal(0)
+    for it in items.values():
+        if it["order_id"].strip() in revenue_orders:
+            revenue += Decimal(it["quantity"]) * Decimal(it["unit_price"])
+            cogs += Decimal(it["quantity"]) * Decimal(it["unit_cost"])
+    assert revenue > 0
+    assert close(metric(con, "revenue")[0], revenue)
+    assert close(metric(con, "gross_margin")[0], revenue - cogs)
+
+
+def _gate_sets(manifest):
+    invalid = {q["lead_id"] for q in manifest["lead_quality"] if q["expectation"] != "duplicate_lead"}
+    dups = {q["lead_id"] for q in manifest["lead_quality"] if q["expectation"] == "duplicate_lead"}
+    return invalid, dups
+
+
+def test_leads_and_qualified_leads(built):
+    landing, manifest, con = built
+    invalid, dups = _gate_sets(manifest)
+    leads = [
+        lead for lead in load_feed(landing, manifest, "leads").values()
+        if lead["lead_id"].strip() not in invalid | dups and in_month(lead["created_at"])
+    ]
+    qualified = [lead for lead in leads if (lead.get("qualified_at") or "").strip()]
+    assert len(leads) > 50
+    assert metric(con, "leads")[0] == len(leads)
+    assert metric(con, "qualified_leads")[0] == len(qualified)
+    by_channel = defaultdict(int)
+    for lead in leads:
+        by_channel[lead["channel"].strip()] += 1
+    assert metric(con, "leads", "channel", "paid_social")[0] == by_channel["paid_social"]
+
+
+def test_cac_of_one_channel(built):
+    landing, manifest, con = built
+    invalid, dups = _gate_sets(manifest)
+    leads = {k[0]: v for k, v in load_feed(landing, manifest, "leads").items() if k[0] not in invalid}
+    customers = load_feed(landing, manifest, "customers")
+    spend = sum(
+        Decimal(s["spend"]) for s in load_feed(landing, manifest, "marketing_spend").values()
+        if s["channel"].strip() == "paid_search" and s["spend_date"].startswith(MONTH)
+    )
+    pointing = defaultdict(list)  # customer -> leads whose customer_id points at it
+    for lead in leads.values():
+        if (lead.get("customer_id") or "").strip():
+            pointing[lead["customer_id"].strip()].append(lead)
+
+    def channel_of(cust):
+        named = (cust.get("lead_id") or "").strip()
+        if named in leads:
+            return leads[named]["channel"].strip()
+        cands = sorted(pointing.get(cust["customer_id"].strip(), []),
+                       key=lambda lead: (lead["lead_id"] in dups, ts(lead["created_at"]), lead["lead_id"]))
+        return cands[0]["channel"].strip() if cands else "direct"
+
+    acquired = sum(1 for c in customers.values() if in_month(c["registered_at"]) and channel_of(c) == "paid_search")
+    assert acquired > 0
+    value, numerator, denominator = metric(con, "cac", "channel", "paid_search")
+    assert close(numerator, spend) and denominator == acquired
+    assert close(value, spend / acquired)
+
+
+def test_nps_of_one_store(built):
+    landing, manifest, con = built
+    orders = load_feed(landing, manifest, "orders")
+    answers = [
+        a for a in load_feed(landing, manifest, "survey_answers").values()
+        if a["survey"].strip().lower() == "nps" and in_month(a["answered_at"])
+    ]
+
+    def store(a):
+        if (a.get("store_id") or "").strip():
+            return a["store_id"].strip()
+        order = orders.get(((a.get("order_id") or "").strip(),))
+        return (order.get("store_id") or "").strip() if order else ""
+
+    by_store = defaultdict(list)
+    for a in answers:
+        by_store[store(a)].append(int(a["score"]))
+    store_id, scores = max(((s, v) for s, v in by_store.items() if s), key=lambda kv: len(kv[1]))
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    expected = 100 * (promoters - detractors) / len(scores)
+    value, _, denominator = metric(con, "nps", "store", store_id)
+    assert denominator == len(scores)
+    assert close(value, expected)
