@@ -12,8 +12,10 @@ Both tick every 30 s (so an alert goes out within a minute) and start RUNNING.
 Targets come from FLYWHEEL_ALERT_* env vars (see lib/alerts.targets_from_env).
 """
 
+import json
 import os
 import time
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -60,39 +62,52 @@ def check_alert(evaluation, run_id: str) -> Alert:
     description="Alerts (webhook, email) on every failed asset check: blocking and warnings.",
 )
 def quality_check_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-    from dagster._core.event_api import EventRecordsFilter
+    """Per finished run, its failed check evaluations.
+
+    Reading run by run (get_records_for_run) works on every event-log storage,
+    including the default run-sharded SQLite one, where a global event query
+    with a cursor is refused.
+    """
     from dagster._core.events import DagsterEventType
 
-    cursor = int(context.cursor) if context.cursor else None
-    records = context.instance.get_event_records(
-        EventRecordsFilter(
-            event_type=DagsterEventType.ASSET_CHECK_EVALUATION,
-            after_cursor=cursor,
+    state = json.loads(context.cursor) if context.cursor else {"after": time.time() - LOOKBACK_S, "seen": []}
+    seen = list(state["seen"])
+    records = context.instance.get_run_records(
+        dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+            updated_after=datetime.fromtimestamp(state["after"], tz=UTC) - timedelta(seconds=1),
         ),
-        limit=500,
+        limit=200,
+        order_by="update_timestamp",
         ascending=True,
     )
     targets = targets_from_env()
-    sent = 0
+    sent = evaluated = 0
     want_warn = _min_severity() != "error"
+    after = state["after"]
     for record in records:
-        cursor = record.storage_id
-        entry = record.event_log_entry
-        if context.cursor is None and entry.timestamp < time.time() - LOOKBACK_S:
+        run_id = record.dagster_run.run_id
+        after = max(after, record.update_timestamp.timestamp())
+        if run_id in seen:
             continue
-        evaluation = entry.dagster_event.asset_check_evaluation_data
-        if evaluation.passed:
-            continue
-        if evaluation.severity != dg.AssetCheckSeverity.ERROR and not want_warn:
-            continue
-        deliveries = send_alert(check_alert(evaluation, entry.run_id), targets)
-        sent += 1
-        for d in deliveries:
-            if not d.ok:
-                context.log.warning(f"alert to {d.target} failed: {d.error}")
-    if cursor is not None:
-        context.update_cursor(str(cursor))
-    return dg.SkipReason(f"{sent} check alert(s) sent from {len(records)} evaluation(s)")
+        seen.append(run_id)
+        events = context.instance.get_records_for_run(
+            run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+        ).records
+        for event in events:
+            evaluated += 1
+            evaluation = event.event_log_entry.dagster_event.asset_check_evaluation_data
+            if evaluation.passed:
+                continue
+            if evaluation.severity != dg.AssetCheckSeverity.ERROR and not want_warn:
+                continue
+            deliveries = send_alert(check_alert(evaluation, run_id), targets)
+            sent += 1
+            for d in deliveries:
+                if not d.ok:
+                    context.log.warning(f"alert to {d.target} failed: {d.error}")
+    context.update_cursor(json.dumps({"after": after, "seen": seen[-500:]}))
+    return dg.SkipReason(f"{sent} check alert(s) sent from {evaluated} evaluation(s)")
 
 
 def _root_cause(error) -> str:
