@@ -95,20 +95,57 @@ def print_summary() -> None:
         ).fetchall()
         if rejected:
             print("\nRejected files:")
-            for path, reason in rejected:
-                print(f"  {path}: {reason}")
+            for _path, reason in rejected:
+                print(f"  {reason}")
         dups = con.execute(
             "select path, reason from meta.files where outcome = 'duplicate_content' order by path"
         ).fetchall()
         for path, reason in dups:
             print(f"  duplicate: {path}: {reason}")
+        _print_gate(con)
     finally:
         con.close()
     print(f"\nWarehouse (working file, not for BI): {s.warehouse_path}")
     if s.published_path.exists():
         print(f"Published for BI (read-only):          {s.published_path}")
-        print(f"  open it: duckdb -readonly {s.published_path}")
+        print(f"  and as Parquet:                      {s.published_path.parent / 'parquet'}")
+        print(f"  open it: .venv/bin/python -c \"import duckdb; c = duckdb.connect('{s.published_path}', read_only=True);"
+              " print(c.sql('from marts.metric_values limit 5'))\"")
+        print("  BI connection settings: docs/bi.md")
+    if s.restricted_path.exists():
+        print(f"Restricted (quarantine, PII; never for BI): {s.restricted_path}")
     print("Dagster UI:                            make ui   (then http://127.0.0.1:3000)")
+
+
+def _print_gate(con) -> None:
+    """The quality gate's verdicts and the rules that failed in its latest run per feed."""
+    verdicts = con.execute(
+        "select expectation, is_duplicate, count(*) from quality.lead_verdicts group by all order by 3 desc"
+    ).fetchall()
+    if verdicts:
+        print("\nLeads flagged by the quality gate (quality.lead_verdicts):")
+        for expectation, is_dup, n in verdicts:
+            note = "kept, counted once" if is_dup else "quarantined"
+            print(f"  {expectation:<30}{n:>6,}  {note}")
+    has_results = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'quality' and table_name = 'gate_results'"
+    ).fetchone()[0]
+    if not has_results:
+        return
+    failed = con.execute(
+        """
+        select severity, message from quality.gate_results g
+        where not passed and run_id = (
+            select max_by(run_id, checked_at) from quality.gate_results r where r.feed = g.feed)
+        order by severity, feed, rule, channel, month
+        """
+    ).fetchall()
+    if failed:
+        print("\nQuality gate, latest run (blocking stops marts and publish; warnings are alerted):")
+        for severity, message in failed:
+            print(f"  {severity.upper():<9}{message}")
+    else:
+        print("\nQuality gate, latest run: every rule passed.")
 
 
 def demo(orders: int, fresh: bool) -> int:
