@@ -51,20 +51,80 @@ def prepare_home() -> Path:
     return home
 
 
+# Tags on every CLI run: which process runs it, so that the next CLI run can tell
+# a run whose process was killed (kill -9, OOM, reboot) from one still going.
+HOST_TAG = "flywheel/host"
+PROCESS_TAG = "flywheel/process"
+
+
+def _process_token(pid: int) -> str | None:
+    """pid plus its start time (so a reused pid is not taken for the old process)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            start = fh.read().rsplit(")", 1)[1].split()[19]
+        return f"{pid}:{start}"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return f"{pid}:?"
+
+
+def recover_interrupted_runs(instance, log=print) -> list[str]:
+    """Mark CLI runs whose process died as failed and free their concurrency slots.
+
+    An in-process run killed mid-step keeps its slot in pool duckdb_writer
+    (limit 1), and every later run would wait for it forever. Only runs started
+    by this CLI on this host are judged (they carry the process tags); runs of
+    the daemon are the daemon's run monitoring's business.
+    """
+    import socket
+
+    import dagster as dg
+
+    host = socket.gethostname()
+    records = instance.get_run_records(
+        dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED],
+            tags={HOST_TAG: host},
+        )
+    )
+    recovered = []
+    for record in records:
+        run = record.dagster_run
+        token = run.tags.get(PROCESS_TAG, "")
+        pid = token.split(":")[0]
+        alive = pid.isdigit() and _process_token(int(pid)) in (token, f"{pid}:?")
+        if alive:
+            continue
+        instance.report_run_failed(run, message=f"process {token} of this run is gone (killed?); marked failed")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+        log(f"run {run.run_id}: its process {token} is gone; marked failed and freed its slots")
+    return recovered
+
+
 def run_pipeline(job_name: str = "pipeline_job") -> bool:
     """Run a job through Dagster, recorded in DAGSTER_HOME so the UI shows it."""
+    import socket
+
     import dagster as dg
 
     from orchestration.definitions import defs
 
     prepare_home()
     instance = dg.DagsterInstance.get()
+    recover_interrupted_runs(instance)
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        tags={HOST_TAG: socket.gethostname(), PROCESS_TAG: _process_token(os.getpid()) or str(os.getpid())},
     )
     print(f"\nDagster run {result.run_id} ({job_name}): "
           f"{'SUCCESS' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s")

@@ -3,11 +3,13 @@
 import dagster as dg
 
 from orchestration.defs import alerts as alert_defs
+from orchestration.defs import cx
 from orchestration.defs import quality as quality_defs
 from orchestration.defs.ingest import ingest_assets, ingest_job
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.schedules import PIPELINE_JOB, daily_schedule, landing_sensor
-from orchestration.defs.transform import bi_snapshot, dbt_resource, flywheel_dbt
+from orchestration.defs.spark import engine_assets
+from orchestration.defs.transform import dbt_resource
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB,
@@ -16,10 +18,10 @@ pipeline_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *quality_defs.assets, flywheel_dbt, bi_snapshot],
+    assets=[*ingest_assets, *quality_defs.assets, *engine_assets(), *cx.assets],
     asset_checks=[*quality_defs.asset_checks],
-    jobs=[ingest_job, pipeline_job],
-    schedules=[daily_schedule],
+    jobs=[ingest_job, pipeline_job, *cx.jobs],
+    schedules=[daily_schedule, *cx.schedules],
     sensors=[landing_sensor, *alert_defs.sensors],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource},
 )

@@ -84,18 +84,32 @@ def flywheel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     kinds={"duckdb", "parquet"},
     description=(
         "The read-only DuckDB file and Parquet folder BI tools open, swapped in atomically. "
-        "Runs only when ingestion, the quality gate and dbt build (with tests) succeeded."
+        "Runs only when ingestion, the quality gate and dbt build (with tests) succeeded; "
+        "the new file is audited (contract tables, row counts and checksums, tree invariants, "
+        "no clear PII) before the swap."
     ),
 )
 def bi_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Write-audit-publish (orchestration/lib/publish.py): a failed audit raises before the swap."""
+    context.log.info("publishing: write a new snapshot, audit it, then swap it in")
     with warehouse.session(log=context.log.info) as con:
         result = publish(con, warehouse.settings(), context.run_id)
+    if result.cleaned:
+        context.log.info(f"removed leftovers of an interrupted publish: {', '.join(result.cleaned)}")
+    audit = result.audit
+    context.log.info(
+        f"audit passed: {len(result.tables)} tables equal to the warehouse, "
+        f"{audit.varchar_columns_scanned} text columns scanned, {audit.pii_values_found} clear PII values"
+    )
     context.log.info(f"published {result.path} and {result.parquet_dir}")
     return dg.MaterializeResult(
         metadata={
             "path": str(result.path),
             "parquet_dir": str(result.parquet_dir),
             "tables": dg.MetadataValue.json(result.tables),
+            "audit_varchar_columns_scanned": audit.varchar_columns_scanned,
+            "audit_pii_values_found": audit.pii_values_found,
+            "stale_files_removed": len(result.cleaned),
         }
     )
 

@@ -418,8 +418,18 @@ def _blank(col: str) -> str:
     return f"({col} is null or trim({col}) = '')"
 
 
-def _rule_checks(feed: Feed, settings: Settings) -> list[tuple[str, str, str]]:
-    """(rule, SQL condition that is true when broken, details) in priority order."""
+def _rule_checks(
+    feed: Feed, settings: Settings, typed: Callable[[str], str] | None = None
+) -> list[tuple[str, str, str]]:
+    """(rule, SQL condition that is true when broken, details) in priority order.
+
+    `typed(column)` is the SQL of a non-text column's typed value; by default
+    the conversion itself (_typed), validate_stage passes the column it
+    computed once per row.
+    """
+    if typed is None:
+        def typed(name: str) -> str:
+            return _typed(name, feed.column(name).type, settings)
     checks: list[tuple[str, str, str]] = [("malformed_line", "_malformed is not null", "_malformed")]
     for c in feed.columns:
         if c.required:
@@ -429,7 +439,7 @@ def _rule_checks(feed: Feed, settings: Settings) -> list[tuple[str, str, str]]:
             checks.append(
                 (
                     "wrong_type",
-                    f"(not {_blank(c.name)} and {_typed(c.name, c.type, settings)} is null)",
+                    f"(not {_blank(c.name)} and {typed(c.name)} is null)",
                     f"'{c.name} = ' || {c.name} || ' is not a valid {c.type}'",
                 )
             )
@@ -472,8 +482,7 @@ def _rule_checks(feed: Feed, settings: Settings) -> list[tuple[str, str, str]]:
         "marketing_spend": [("spend", ">= 0"), ("impressions", ">= 0"), ("clicks", ">= 0")],
     }.get(feed.name, [])
     for col, cond in ranges:
-        typed = _typed(col, feed.column(col).type, settings)
-        checks.append(("out_of_range", f"not coalesce({typed} {cond}, true)", f"'{col} = ' || {col} || ' must be {cond}'"))
+        checks.append(("out_of_range", f"not coalesce({typed(col)} {cond}, true)", f"'{col} = ' || {col} || ' must be {cond}'"))
     if feed.name == "survey_answers":
         cases = " ".join(
             f"when '{s}' then try_cast(score as bigint) not between {lo} and {hi}"
@@ -484,11 +493,10 @@ def _rule_checks(feed: Feed, settings: Settings) -> list[tuple[str, str, str]]:
         )
     for c in feed.columns:
         if c.type == "ts":
-            typed = _typed(c.name, "ts", settings)
             checks.append(
                 (
                     "out_of_range",
-                    f"coalesce(year({typed}) not between {TS_MIN_YEAR} and {TS_MAX_YEAR}, false)",
+                    f"coalesce(year({typed(c.name)}) not between {TS_MIN_YEAR} and {TS_MAX_YEAR}, false)",
                     f"'{c.name} = ' || {c.name} || ' is outside {TS_MIN_YEAR}..{TS_MAX_YEAR}'",
                 )
             )
@@ -509,16 +517,36 @@ def _key_expr(feed: Feed, alias: str = "") -> list[str]:
     return [f"{p}{k}" for k in feed.primary_key]
 
 
+def _typed_name(col: str) -> str:
+    """The column of _checked holding a non-text column's typed value (NULL when it does not parse)."""
+    return f"_t_{col}"
+
+
 def validate_stage(con: duckdb.DuckDBPyConnection, feed: Feed, settings: Settings) -> None:
-    """Give every staged row its first broken rule (or NULL) in one pass."""
-    checks = _rule_checks(feed, settings)
+    """Give every staged row its first broken rule (or NULL) in one pass.
+
+    Each non-text column is converted to its type once (_t_<column>); the
+    rules and the upsert read that value instead of converting again. The
+    details text is built only for rows that broke a rule.
+    """
+    checks = _rule_checks(feed, settings, typed=_typed_name)
     rule = "case " + " ".join(f"when {cond} then '{name}'" for name, cond, _ in checks) + " end"
     details = "case " + " ".join(f"when {cond} then {det}" for _, cond, det in checks) + " end"
+    typed = "".join(
+        f", {_typed(c.name, c.type, settings)} as {_typed_name(c.name)}" for c in feed.columns if c.type != "str"
+    )
     con.execute(
-        f"create or replace temp table _checked as select *, {rule} as _rule, {details} as _details from _stage"
+        "create or replace temp table _checked as"
+        f" select *, case when _rule is not null then {details} end as _details"
+        f" from (select *, {rule} as _rule from (select *{typed} from _stage))"
     )
     # Duplicate keys inside one file: the first good occurrence loads, later ones are quarantined.
     keys = ", ".join(f"trim({k})" for k in feed.primary_key)
+    repeated = con.execute(
+        f"select count(*) from (select {keys} from _checked where _rule is null group by all having count(*) > 1)"
+    ).fetchone()[0]
+    if not repeated:
+        return  # the usual case: no key repeats, nothing to update
     con.execute(
         f"""
         update _checked set _rule = 'duplicate_key_in_file',
@@ -549,14 +577,21 @@ def _load_seed_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> None
 
 def _apply(con, feed: Feed, settings: Settings, file_id: int, rel: str, run_id: str, now: datetime) -> tuple[int, int, int, dict[str, int]]:
     """Move checked rows: good ones into raw.<feed>, bad ones into meta.quarantine."""
+    # Typed values as validate_stage computed them (text columns: trimmed, blank = NULL).
     typed_cols = ", ".join(
-        f"{_typed(c.name, c.type, settings) if c.type != 'str' else f'nullif(trim({c.name}), {chr(39)}{chr(39)})'} as {c.name}"
+        f"{_typed_name(c.name) if c.type != 'str' else f'nullif(trim({c.name}), {chr(39)}{chr(39)})'} as {c.name}"
         for c in feed.columns
     )
     con.execute(
         f"create or replace temp table _good as select {typed_cols}, _line from _checked where _rule is null"
     )
-    on = " and ".join(f"r.{k} is not distinct from g.{k}" for k in feed.primary_key)
+    # A required key column is never NULL in _good (a blank one broke missing_required, an
+    # unparseable one wrong_type) nor, therefore, in raw: plain equality, which DuckDB can
+    # push into the scan of raw as a filter. Optional key columns (campaign) match NULLs.
+    on = " and ".join(
+        f"r.{k} = g.{k}" if feed.column(k).required else f"r.{k} is not distinct from g.{k}"
+        for k in feed.primary_key
+    )
     existing = con.execute(f"select count(*) from raw.{feed.name}").fetchone()[0]
     replaced = 0
     if existing:

@@ -1,23 +1,36 @@
-"""Publishing for BI: a new read-only DuckDB file and Parquet folder, swapped in atomically.
+"""Publishing for BI: write, audit, then swap in a read-only DuckDB file and Parquet folder.
 
 BI never opens the working warehouse (a reader would block the pipeline's
-writer). Each publish writes a complete new file beside the old one and
-os.replace()s it in: a reader that opened the old file keeps its consistent
-view, a new reader sees the new one, and a crash at any point leaves the old
-file in place. The Parquet export is a folder per publish behind a symlink
-that is swapped the same way.
+writer). Each publish is write-audit-publish:
+
+1. write: a complete new DuckDB file beside the old one (`.flywheel.duckdb.<run>.tmp`),
+   a new Parquet folder (`.parquet.<time>.<run>`) and a new restricted file;
+2. audit: the new file is opened read-only, like BI would, and checked: every
+   contract table present, row counts and row checksums equal to the
+   warehouse's marts, the tree invariants the dbt tests guard, and no clear
+   PII (email- or phone-shaped text) in any VARCHAR column. A failed audit
+   raises AuditError before anything is swapped: BI keeps the last good snapshot;
+3. publish: os.replace() of the DuckDB file, then of the Parquet symlink, then of
+   the restricted file. A reader that opened the old file keeps its consistent
+   view, a new reader sees the new one, and a crash at any point leaves the
+   old or the new file in place, never a missing or half-written one.
+
+Temp files left by a killed publish are removed by the next one
+(cleanup_stale, under the writer lock that serialises publishes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.feeds import FEEDS
 from orchestration.lib.settings import Settings
 
 # The output contract (docs/metrics.md, "What BI tools read"). Publish refuses
@@ -37,15 +50,40 @@ CONTRACT_TABLES = (
     "dim_channels",
     "dim_stores",
 )
+# Tables that are never legitimately empty (seeds, or the heart of the contract):
+# an empty one means a broken build, and publishing it would blank every dashboard.
+NON_EMPTY_TABLES = ("metric_values", "metric_tree", "dim_channels", "dim_stores")
 # The restricted file: PII allowed, never published, owner-only permissions.
 RESTRICTED_TABLES = {"quarantine": "meta.quarantine", "files": "meta.files"}
 # Older DuckDB readers (BI drivers lag behind) can open files written with this.
 STORAGE_VERSION = "v1.2.0"
-KEEP_PARQUET_VERSIONS = 2
+# Session settings for every BI connection (docs/bi.md): no files outside the
+# snapshot, no COPY TO, no extensions, and the settings cannot be undone.
+BI_SESSION_SQL = ("SET enable_external_access = false", "SET lock_configuration = true")
+
+# Clear PII, as the audit recognises it. Emails anywhere in a value; phones as
+# a whole value: optional +, digits with separators, 10-15 digits. A bare run of
+# digits is not taken for a phone (ids and card numbers look the same), but a
+# value with a leading + or a separator is. Dates and timestamps are excluded.
+EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+PHONE_RE = r"\+?\(?[0-9][0-9 ().\-]{8,}[0-9]"
+HASH_RE = r"[0-9a-f]{64}"
 
 
 class PublishError(Exception):
     pass
+
+
+class AuditError(PublishError):
+    """The new snapshot failed its audit; nothing was swapped."""
+
+
+@dataclass
+class AuditReport:
+    tables: dict[str, int]
+    varchar_columns_scanned: int = 0
+    pii_values_found: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +91,16 @@ class PublishResult:
     path: Path
     parquet_dir: Path
     tables: dict[str, int]
+    audit: AuditReport | None = None
+    restricted_path: Path | None = None
+    cleaned: list[str] = field(default_factory=list)
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -69,8 +117,234 @@ def _attach_new(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     con.execute(f"attach $p as {alias} (storage_version '{STORAGE_VERSION}')", {"p": str(path)})
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (a kill -9 does not need it; a power cut does)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
+    """(row count, order-independent checksum of the rows) of a table."""
+    n, s = con.execute(f"select count(*), coalesce(sum(hash(t)), 0) from {relation} t").fetchone()
+    return int(n), int(s)
+
+
+def connect_bi(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open a snapshot the way BI must (docs/bi.md): read-only, external access off, locked.
+
+    The file is ATTACHed to a fresh in-memory database rather than opened with
+    duckdb.connect(path): within one process DuckDB reuses the database instance
+    of a path that is still open, so connect(path) would hand out the *old*
+    snapshot for as long as any old connection lives. ATTACH reads the current file.
+    """
+    con = duckdb.connect(":memory:")
+    con.execute("attach $p as flywheel (read_only)", {"p": str(path)})
+    con.execute("use flywheel")
+    for sql in BI_SESSION_SQL:
+        con.execute(sql)
+    return con
+
+
+def _feed_timestamp_column(feed: str) -> str | None:
+    """The column that says how recent a feed's data is: its first required ts/date column."""
+    for c in FEEDS[feed].columns:
+        if c.required and c.type in ("ts", "date"):
+            return c.name
+    return None
+
+
+def _publish_info_sql() -> str:
+    """Build time, run id and, per feed, how fresh its data and its files are."""
+    newest = " union all ".join(
+        f"select '{feed}' as feed, "
+        + (
+            # rows dated in the future (a wrong clock at the source) say nothing about freshness
+            f"max({col}) filter (where {col} <= $built::timestamp + interval 14 hours)::timestamp"
+            if (col := _feed_timestamp_column(feed))
+            else "null::timestamp"
+        )
+        + f" as data_newest_at, count(*) as raw_rows from raw.{feed}"
+        for feed in FEEDS
+    )
+    return (
+        "create or replace temp table publish_info as"
+        " select $built as built_at, $run as run_id, n.feed, n.data_newest_at,"
+        " f.last_file_registered_at, coalesce(f.files_loaded, 0) as files_loaded, n.raw_rows"
+        f" from ({newest}) n left join ("
+        "   select feed, max(registered_at) as last_file_registered_at,"
+        "   count(*) filter (where outcome = 'loaded') as files_loaded from meta.files group by feed"
+        " ) f using (feed) order by n.feed"
+    )
+
+
+# --- stale temp files ------------------------------------------------------------
+
+
+def cleanup_stale(settings: Settings) -> list[str]:
+    """Remove what a killed publish left behind. Call only under the writer lock.
+
+    Temp DuckDB files (and their WAL), half-made Parquet symlinks, Parquet
+    folders that no symlink points to and that are not the newest previous
+    version, and the restricted temp file. The published file itself is never
+    touched: it is always a complete snapshot.
+    """
+    removed: list[str] = []
+    pub = settings.published_path.parent
+    if pub.exists():
+        for p in pub.glob(f".{settings.published_path.name}.*.tmp*"):
+            p.unlink(missing_ok=True)
+            removed.append(p.name)
+        for p in pub.glob(".parquet.link.*"):
+            p.unlink(missing_ok=True)
+            removed.append(p.name)
+        stray_wal = Path(str(settings.published_path) + ".wal")
+        if stray_wal.exists():  # the published file is always checkpointed: a WAL beside it is junk
+            stray_wal.unlink()
+            removed.append(stray_wal.name)
+    rst = settings.restricted_path
+    if rst.parent.exists():
+        for p in rst.parent.glob(f".{rst.name}.tmp*"):
+            p.unlink(missing_ok=True)
+            removed.append(p.name)
+    return removed
+
+
+def _current_parquet_version(root: Path) -> str | None:
+    if root.is_symlink():
+        return os.readlink(root)
+    return None
+
+
+def _prune_parquet_versions(folder: Path, keep: set[str]) -> list[str]:
+    """Delete Parquet version folders other than the current and the previous one.
+
+    The previous one stays so that a BI reader who resolved the old symlink a
+    moment ago can finish reading; a folder from a killed publish goes.
+    """
+    removed = []
+    for p in folder.glob(".parquet.*"):
+        if p.is_dir() and not p.is_symlink() and p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+    return removed
+
+
+# --- audit ----------------------------------------------------------------------
+
+
+def _pii_scan(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, list[str]]:
+    """(VARCHAR columns scanned, distinct values that look like clear PII, problems) of one table.
+
+    Email/phone-shaped values in any VARCHAR column count; *_hash columns must hold
+    hashes. Each column's distinct values are tested (fast on long fact tables).
+    """
+    cols = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = ? and data_type = 'VARCHAR' order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+    found, total = [], 0
+    for c in cols:
+        if c.endswith("_hash"):
+            bad = f"not regexp_full_match(v, '{HASH_RE}')"
+        else:
+            bad = (
+                f"(contains(v, '@') and regexp_matches(v, '{EMAIL_RE}'))"
+                f" or (length(v) between 10 and 40 and regexp_full_match(trim(v), '{PHONE_RE}')"
+                " and regexp_matches(trim(v), '^[+]|[ ().-]')"
+                " and length(regexp_replace(v, '[^0-9]', '', 'g')) between 10 and 15"
+                " and not regexp_matches(trim(v), '^[0-9]{4}-[0-9]{2}-[0-9]{2}'))"
+            )
+        (n,) = con.execute(
+            f"select count(*) from (select distinct {_q(c)} as v from marts.{_q(table)}) where v is not null and ({bad})"
+        ).fetchone()
+        if n:
+            found.append(f"{table}.{c}: {n} distinct value(s) look like clear contact data")
+            total += n
+    return len(cols), total, found
+
+
+def audit_snapshot(path: Path, expected: dict[str, tuple[int, int]], run_id: str) -> AuditReport:
+    """Check a written, not yet published snapshot; raise AuditError listing every problem.
+
+    `expected` maps each table to (row count, checksum) as computed on the
+    warehouse's marts: the copy must match exactly.
+    """
+    con = connect_bi(path)  # opened the way BI opens it: read-only, external access off
+    problems: list[str] = []
+    report = AuditReport(tables={})
+    try:
+        present = set(_marts_tables(con))
+        for t in CONTRACT_TABLES + ("publish_info",):
+            if t not in present:
+                problems.append(f"table marts.{t} missing from the new file")
+        for t, (n_exp, sum_exp) in expected.items():
+            if t not in present:
+                continue
+            n, s = table_fingerprint(con, f"marts.{_q(t)}")
+            report.tables[t] = n
+            if n != n_exp:
+                problems.append(f"marts.{t}: {n} rows in the new file, {n_exp} in the warehouse")
+            elif s != sum_exp:
+                problems.append(f"marts.{t}: row checksum differs from the warehouse")
+        for t in NON_EMPTY_TABLES:
+            if t in present and report.tables.get(t, 0) == 0:
+                problems.append(f"marts.{t} is empty")
+        if present >= {"metric_tree", "metric_values", "metric_drivers"}:
+            invariants = {
+                "metric_tree: metric not unique": "select count(*) - count(distinct metric) from marts.metric_tree",
+                "metric_tree: not exactly one root": "select abs(count(*) filter (where parent is null) - 1) from marts.metric_tree",
+                "metric_tree: parent not in the tree": "select count(*) from marts.metric_tree"
+                " where parent is not null and parent not in (select metric from marts.metric_tree)",
+                "metric_values: duplicate (metric, grain, period_start, dimension, dimension_value)":
+                "select count(*) from (select 1 from marts.metric_values"
+                " group by metric, grain, period_start, dimension, dimension_value having count(*) > 1)",
+                "metric_values: grain not day/week/month":
+                "select count(*) from marts.metric_values where grain not in ('day', 'week', 'month')",
+                "metric_drivers: child metric not in the tree": "select count(*) from marts.metric_drivers"
+                " where child_metric not in (select metric from marts.metric_tree)",
+            }
+            for label, sql in invariants.items():
+                (bad,) = con.execute(sql).fetchone()
+                if bad:
+                    problems.append(f"{label} ({bad})")
+        if "publish_info" in present:
+            runs = [r[0] for r in con.execute("select distinct run_id from marts.publish_info").fetchall()]
+            if runs != [run_id]:
+                problems.append(f"publish_info names run(s) {runs}, expected {run_id}")
+        for t in sorted(present):
+            n_cols, n_found, found = _pii_scan(con, t)
+            report.varchar_columns_scanned += n_cols
+            report.pii_values_found += n_found
+            problems.extend(found)
+    finally:
+        con.close()
+    report.problems = problems
+    if problems:
+        raise AuditError(
+            "not publishing: the new snapshot failed its audit; the last good snapshot stays in place:\n- "
+            + "\n- ".join(problems)
+        )
+    return report
+
+
+# --- publish --------------------------------------------------------------------
+
+
 def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> PublishResult:
-    """Copy schema marts into a new file + Parquet folder, then swap both in."""
+    """Write, audit, then swap in the DuckDB file, the Parquet folder and the restricted file.
+
+    Call under the writer lock (WarehouseResource.session): publishes are serialised,
+    which is what lets cleanup_stale remove any other run's temp files.
+    """
+    cleaned = cleanup_stale(settings)
     tables = _marts_tables(con)
     missing = [t for t in CONTRACT_TABLES if t not in tables]
     if missing:
@@ -80,71 +354,101 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         )
     target = settings.published_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{run_id}.tmp")
+    safe_run = "".join(ch for ch in run_id if ch.isalnum() or ch in "-_") or "run"
+    tmp = target.with_name(f".{target.name}.{safe_run}.tmp")
     built_at = datetime.now(UTC).replace(tzinfo=None)
-    counts: dict[str, int] = {}
     # Build time, run id and each feed's freshness travel with the data.
-    con.execute(
-        "create or replace temp table publish_info as select $built as built_at, $run as run_id,"
-        " feed, max(registered_at) as last_file_registered_at,"
-        " count(*) filter (where outcome = 'loaded') as files_loaded"
-        " from meta.files group by feed",
-        {"built": built_at, "run": run_id},
-    )
-    sources = {t: f"marts.{t}" for t in tables} | {"publish_info": "temp.main.publish_info"}
+    con.execute(_publish_info_sql(), {"built": built_at, "run": run_id})
+    sources = {t: f"marts.{_q(t)}" for t in tables} | {"publish_info": "temp.main.publish_info"}
+    expected = {t: table_fingerprint(con, src) for t, src in sources.items()}
+
+    # 1. write: the DuckDB file, complete and checkpointed (no WAL) before anyone can see it.
     _attach_new(con, tmp, "pub")
     try:
         con.execute("create schema pub.marts")
         for t, src in sources.items():
-            con.execute(f"create table pub.marts.{t} as select * from {src}")
-            counts[t] = con.execute(f"select count(*) from pub.marts.{t}").fetchone()[0]
+            con.execute(f"create table pub.marts.{_q(t)} as select * from {src}")
+        con.execute("checkpoint pub")
     finally:
         con.execute("detach pub")
     os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
 
+    # 2. audit the file as written, before the swap: a failure leaves the old snapshot.
+    try:
+        report = audit_snapshot(tmp, expected, run_id)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+
+    # The Parquet export of the same tables, into a folder nobody reads yet.
     parquet_root = target.parent / "parquet"
-    version_dir = target.parent / f".parquet.{built_at:%Y%m%dT%H%M%S}.{run_id[:8]}"
+    previous_version = _current_parquet_version(parquet_root)
+    version_dir = target.parent / f".parquet.{built_at:%Y%m%dT%H%M%S%f}.{safe_run[:8]}"
     version_dir.mkdir(parents=True, exist_ok=True)
     for t, src in sources.items():
-        con.execute(f"copy (select * from {src}) to $p (format parquet)", {"p": str(version_dir / f"{t}.parquet")})
-    link_tmp = target.parent / f".parquet.link.{run_id}"
+        out = version_dir / f"{t}.parquet"
+        con.execute(f"copy (select * from {src}) to $p (format parquet)", {"p": str(out)})
+        (n,) = con.execute("select count(*) from read_parquet($p)", {"p": str(out)}).fetchone()
+        if n != expected[t][0]:
+            tmp.unlink(missing_ok=True)
+            shutil.rmtree(version_dir, ignore_errors=True)
+            raise AuditError(f"not publishing: {out.name} holds {n} rows, the warehouse {expected[t][0]}")
+    restricted_tmp = write_restricted(con, settings)
+
+    # 3. publish: each swap is one atomic rename.
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+    link_tmp = target.parent / f".parquet.link.{safe_run}"
     link_tmp.unlink(missing_ok=True)
     link_tmp.symlink_to(version_dir.name)
     if parquet_root.exists() and not parquet_root.is_symlink():
         shutil.rmtree(parquet_root)  # an old plain folder from a manual copy
     os.replace(link_tmp, parquet_root)
-    _prune_parquet_versions(target.parent, keep=version_dir.name)
-
-    publish_restricted(con, settings)
-    return PublishResult(target, parquet_root, counts)
-
-
-def _prune_parquet_versions(folder: Path, keep: str) -> None:
-    versions = sorted(p for p in folder.glob(".parquet.*") if p.is_dir() and not p.is_symlink())
-    old = [p for p in versions if p.name != keep][: max(0, len(versions) - KEEP_PARQUET_VERSIONS)]
-    for p in old:
-        shutil.rmtree(p, ignore_errors=True)
+    _fsync_dir(target.parent)
+    restricted = swap_restricted(restricted_tmp, settings)
+    keep = {version_dir.name} | ({previous_version} if previous_version else set())
+    cleaned += _prune_parquet_versions(target.parent, keep)
+    return PublishResult(target, parquet_root, report.tables, report, restricted, cleaned)
 
 
-def publish_restricted(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
-    """Quarantine (raw values may hold PII) into the owner-only restricted file."""
+# --- the restricted file ------------------------------------------------------------
+
+
+def write_restricted(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
+    """Quarantine (raw values may hold PII) and every table of the warehouse's schema
+    `restricted` (the callback list) into a new owner-only file; returns the temp path."""
     target = settings.restricted_path
     target.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(target.parent, 0o700)
     tmp = target.with_name(f".{target.name}.tmp")
-    _attach_new(con, tmp, "restricted")
+    # The alias must not be "restricted": the warehouse has a schema of that name.
+    _attach_new(con, tmp, "restricted_out")
     try:
-        con.execute("create schema restricted.restricted")
+        con.execute("create schema restricted_out.restricted")
         for name, source in RESTRICTED_TABLES.items():
-            con.execute(f"create table restricted.restricted.{name} as select * from {source}")
+            con.execute(f"create table restricted_out.restricted.{_q(name)} as select * from {source}")
+        (db,) = con.execute("select current_database()").fetchone()
         for (name,) in con.execute(
             "select table_name from information_schema.tables"
             " where table_schema = 'restricted' and table_catalog = current_database()"
         ).fetchall():
-            con.execute(f"create table restricted.restricted.{name} as select * from restricted.{name}")
+            con.execute(
+                f"create table restricted_out.restricted.{_q(name)} as select * from {_q(db)}.restricted.{_q(name)}"
+            )
+        con.execute("checkpoint restricted_out")
     finally:
-        con.execute("detach restricted")
+        con.execute("detach restricted_out")
     os.chmod(tmp, 0o600)
+    return tmp
+
+
+def swap_restricted(tmp: Path, settings: Settings) -> Path:
+    target = settings.restricted_path
     os.replace(tmp, target)
+    _fsync_dir(target.parent)
     return target
+
+
+def publish_restricted(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
+    """Write and swap in the restricted file alone."""
+    return swap_restricted(write_restricted(con, settings), settings)

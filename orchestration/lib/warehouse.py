@@ -72,7 +72,21 @@ def raw_table_ddl(feed_name: str) -> str:
 def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Connect to the working warehouse with the fixed time zone and resource limits."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+    # DuckDB's own file lock can outlive our writer lock: a dbt subprocess orphaned by a
+    # killed run keeps the file until it finishes. Wait for it (same timeout) instead of failing.
+    deadline = time.monotonic() + float(os.environ.get("FLYWHEEL_LOCK_TIMEOUT_S", "900"))
+    announced = False
+    while True:
+        try:
+            con = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            if not announced:
+                print(f"waiting for the warehouse: DuckDB lock held by another process ({exc})", flush=True)
+                announced = True
+            time.sleep(0.5)
     configure(con, settings)
     return con
 

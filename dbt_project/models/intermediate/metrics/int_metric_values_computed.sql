@@ -50,15 +50,16 @@ metric_{{ m.metric }} as (
         {%- endif %}
         '{{ m.get("maturity", "none") }}' as maturity
     from filled
-    where
+    {#- `where (` would read as a table alias with column names on Spark #}
+    where true
         {%- if den %}
-        {{ components_present(den, components) }}
+        and {{ components_present(den, components) }}
         and not ({{ den }} = 0 and {{ m.numerator }} = 0)
         {%- if m.get('strict') %}
         and {{ components_present(m.numerator, components) }}
         {%- endif %}
         {%- else %}
-        {{ components_present(m.numerator, components) }}
+        and {{ components_present(m.numerator, components) }}
         {%- endif %}
         {%- if m.get('dimensions') %}
         and dimension in ('{{ m.dimensions | join("', '") }}')

@@ -1,6 +1,8 @@
 {#- Stores ranked by NPS and CSI per month, with respondent counts and a
     turnover segment (high / mid / low: thirds of the month's stores by
-    revenue) so NPS can be compared across segments. Values come from
+    revenue) so NPS can be compared across segments. Ranks only among stores
+    with at least var('cx_min_respondents') answers, with the change against
+    the previous month. Values come from
     metric_values (dimension store, grain month). -#}
 {{ config(alias='store_rating') }}
 
@@ -35,14 +37,37 @@ pivoted as (
 ranked as (
     select
         pivoted.*,
-        case when nps is not null then rank() over (
-            partition by month order by case when nps is null then 1 else 0 end, nps desc
-        ) end as nps_rank,
-        case when csi is not null then rank() over (
-            partition by month order by case when csi is null then 1 else 0 end, csi desc
-        ) end as csi_rank,
+        (coalesce(nps_respondents, 0) >= {{ var('cx_min_respondents') }}) as nps_is_rankable,
+        (coalesce(csi_respondents, 0) >= {{ var('cx_min_respondents') }}) as csi_is_rankable,
         ntile(3) over (partition by month order by coalesce(revenue, 0) desc) as revenue_tercile
     from pivoted
+),
+
+{#- A store is ranked only among the stores with enough respondents that month
+    (var cx_min_respondents): a 2-answer NPS of 100 must not top the list. -#}
+with_ranks as (
+    select
+        ranked.*,
+        case when nps_is_rankable and nps is not null then rank() over (
+            partition by month, nps_is_rankable and nps is not null order by nps desc
+        ) end as nps_rank,
+        case when csi_is_rankable and csi is not null then rank() over (
+            partition by month, csi_is_rankable and csi is not null order by csi desc
+        ) end as csi_rank
+    from ranked
+),
+
+{#- Rank change against the previous calendar month (positive = moved up);
+    null when the store was not ranked in either month. -#}
+compared as (
+    select
+        with_ranks.*,
+        previous.nps_rank as previous_nps_rank,
+        previous.csi_rank as previous_csi_rank
+    from with_ranks
+    left join with_ranks as previous
+        on with_ranks.store_id = previous.store_id
+        and previous.month = {{ previous_period_start('month', 'with_ranks.month') }}
 ),
 
 final as (
@@ -59,9 +84,13 @@ final as (
         cast(coalesce(ranked.nps_respondents, 0) + coalesce(ranked.csi_respondents, 0) as bigint) as respondents,
         cast(ranked.nps_rank as integer) as nps_rank,
         cast(ranked.csi_rank as integer) as csi_rank,
+        cast(ranked.previous_nps_rank - ranked.nps_rank as integer) as nps_rank_change,
+        cast(ranked.previous_csi_rank - ranked.csi_rank as integer) as csi_rank_change,
+        (not ranked.nps_is_rankable) as nps_is_small_sample,
+        (not ranked.csi_is_rankable) as csi_is_small_sample,
         coalesce(ranked.revenue, 0) as revenue,
         case ranked.revenue_tercile when 1 then 'high' when 2 then 'mid' else 'low' end as revenue_segment
-    from ranked
+    from compared as ranked
     left join stores
         on ranked.store_id = stores.store_id
 )

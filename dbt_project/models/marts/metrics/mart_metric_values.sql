@@ -15,6 +15,8 @@ final as (
         numerator,
         denominator,
         sample_size,
+        {#- Survey metrics from too few answers to compare or rank on. -#}
+        coalesce(sample_size < {{ var('cx_min_respondents') }}, false) as is_small_sample,
         previous_value,
         change,
         change_pct,

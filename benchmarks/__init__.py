@@ -1,0 +1,1 @@
+"""Scale benchmarks: `make bench` (see benchmarks/run.py and docs/benchmarks.md)."""

@@ -1,0 +1,613 @@
+"""Benchmarks at scale: the floor, the full pipeline, a daily incremental run, a rebuild.
+
+    python -m benchmarks.run [--scale 1000000 | --scale 1000000,10000000 | --scale all]
+                             [--memory-limits 2GB,512MB | --memory-limits none]
+                             [--gate-bench auto|yes|no] [--skip-overhead] [--keep]
+
+`make bench` runs it at 1M orders; `make bench SCALE=50000000` (or SCALE=all)
+at larger scales. For each scale, on the same files and in the same run:
+
+  floor        DuckDB alone: native readers into raw tables, then the project's
+               compiled model SQL on one connection (benchmarks/floor.py)
+  full         the pipeline as a user runs it: `python -m orchestration.cli run`
+               (Dagster job: ingest, quality gate, dbt build with tests, publish)
+  incremental  the same warehouse again after one more day has landed
+  rebuild      a fresh warehouse on all files (base + the extra day); every
+               published table is checksummed against the incremental result
+  memlimit     (50M by default) full runs under FLYWHEEL_DUCKDB_MEMORY_LIMIT
+
+plus, once per invocation, the fixed overhead (a full run on 1,000 orders) and,
+from 10M up, benchmarks/bench_gate.py at 10M leads. Wall time, rows/s and peak
+RSS of the whole process tree are recorded per stage, and per Dagster step.
+
+Landing data lives in bench_data/<scale>/landing (reused when its manifest
+matches); warehouses in bench_data/<scale>/runs/ (removed afterwards unless
+--keep); logs in bench_data/<scale>/logs/. Results: benchmarks/results/
+scale_<N>.json per scale, and results.json, results.md and scaling.svg built
+from every scale file present. Targets are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from benchmarks import checksum, report
+from benchmarks.monitor import Measured, run_measured
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DATA = Path(os.environ.get("FLYWHEEL_BENCH_DATA", ROOT / "bench_data"))
+RESULTS = ROOT / "benchmarks" / "results"
+DBT_DIR = ROOT / "dbt_project"
+PY = sys.executable
+# Fixed end date: the same data every day, and the gate's clock pinned to match.
+END_DATE = date(2026, 10, 31)
+SCALES_ALL = [1_000_000, 10_000_000, 50_000_000]
+OVERHEAD_ORDERS = 1_000
+PII_KEY = "benchmark-key-not-secret"
+DEFAULT_LIMITS = ["2GB", "512MB"]
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", flush=True)
+
+
+def scale_label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n:,}"
+
+
+# ------------------------------------------------------------------ machine
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as fh:
+        mem_kb = int(fh.readline().split()[1])
+    import dagster
+    import dbt.version
+    import duckdb
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dagster": dagster.__version__,
+        "dbt": dbt.version.__version__,
+        "disk_free_gb": round(shutil.disk_usage(BENCH_DATA.parent).free / 2**30, 1),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "orchestration", "dbt_project"], cwd=ROOT, capture_output=True, text=True)
+        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+    except OSError:
+        return "unknown"
+
+
+# ------------------------------------------------------------------ data
+
+
+def ensure_landing(orders: int, root: Path) -> dict:
+    landing = root / "landing"
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = landing / "_manifest.json"
+    if manifest.exists():
+        m = json.loads(manifest.read_text())
+        if m.get("orders") == orders and m.get("end_date") == str(END_DATE):
+            log(f"reusing landing data in {landing}")
+            return {"path": str(landing), "generated_s": None, **_landing_facts(landing, m)}
+    log(f"generating {orders:,} orders into {landing} ...")
+    t0 = time.perf_counter()
+    subprocess.run(
+        [PY, "-m", "orchestration.lib.generator", "--out", str(landing), "--orders", str(orders),
+         "--end-date", str(END_DATE), "--clean"],
+        check=True, stdout=open(root / "generate.log", "w"), stderr=subprocess.STDOUT,
+    )
+    took = time.perf_counter() - t0
+    m = json.loads(manifest.read_text())
+    return {"path": str(landing), "generated_s": round(took, 1), **_landing_facts(landing, m)}
+
+
+def _landing_facts(landing: Path, m: dict) -> dict:
+    rows: dict[str, int] = {}
+    for f in m["files"]:
+        rows[f["feed"]] = rows.get(f["feed"], 0) + f["data_rows"]
+    size = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
+    return {"rows_by_feed": rows, "rows_total": sum(rows.values()), "files": len(m["files"]), "gb": round(size / 2**30, 2)}
+
+
+def warm_cache(landing: Path) -> float:
+    """Read every landing file once so that the floor and the pipeline both start warm."""
+    t0 = time.perf_counter()
+    for p in sorted(landing.rglob("*")):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                while fh.read(1 << 24):
+                    pass
+    return round(time.perf_counter() - t0, 1)
+
+
+def link_tree(src: Path, dst: Path) -> None:
+    """dst becomes a copy of src made of hard links (landing refuses symlinks out of it)."""
+    shutil.rmtree(dst, ignore_errors=True)
+    for p in src.rglob("*"):
+        target = dst / p.relative_to(src)
+        if p.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(p, target)
+
+
+# ------------------------------------------------------------------ dbt compile (for the floor)
+
+
+def compile_manifest(work: Path) -> Path:
+    """dbt compile against an empty warehouse: incremental models compile to their full build."""
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    env = base_env() | {"FLYWHEEL_DATA_DIR": str(work / "data")}
+    subprocess.run(
+        [str(Path(PY).with_name("dbt")), "compile", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet"],
+        check=True, env=env, cwd=work, stdout=open(work / "compile.log", "w"), stderr=subprocess.STDOUT,
+    )
+    return work / "target" / "manifest.json"
+
+
+# ------------------------------------------------------------------ runs
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for k in ("FLYWHEEL_DUCKDB_MEMORY_LIMIT", "FLYWHEEL_DUCKDB_TEMP_DIR"):
+        env.pop(k, None)
+    env |= {
+        "FLYWHEEL_PII_KEY": PII_KEY,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+        "GX_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env
+
+
+def run_floor(landing: Path, manifest: Path, work: Path, logs: Path) -> dict:
+    db = work / "warehouse.duckdb"
+    log_path = logs / "floor.log"
+    log_path.unlink(missing_ok=True)
+    m = run_measured(
+        [PY, "-m", "benchmarks.floor", "--landing", str(landing), "--db", str(db), "--manifest", str(manifest)],
+        base_env(), log_path, cwd=ROOT,
+    )
+    if m.returncode != 0:
+        raise RuntimeError(f"floor failed: see {log_path}")
+    out = json.loads(log_path.read_text().strip().splitlines()[-1])
+    rows = sum(out["raw_rows"].values())
+    size = sum(p.stat().st_size for p in work.glob("warehouse.duckdb*"))
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "wall_s": round(out["total_s"], 1),
+        "process_wall_s": round(m.wall_s, 1),
+        "load_s": out["load_s"],
+        "models_s": out["models_s"],
+        "rows": rows,
+        "rows_per_s": round(rows / out["total_s"]),
+        "peak_rss_mb": round(m.peak_rss_mb),
+        "raw_rows": out["raw_rows"],
+        "slowest_models": out["slowest_models"],
+        "db_gb": round(size / 2**30, 2),
+    }
+
+
+RUN_LINE = re.compile(r"Dagster run (\S+) \((\w+)\): (SUCCESS|FAILED) in ([\d.]+) s")
+
+
+def _parse_ts(s: str) -> float:
+    return datetime.fromisoformat(s).replace(tzinfo=UTC).timestamp()
+
+
+def dagster_steps(home: Path, run_id: str, m: Measured) -> tuple[dict, dict]:
+    """Per-step duration and peak RSS from the run's event log; run start/end times."""
+    db = home / "history" / "runs" / f"{run_id}.db"
+    steps: dict[str, dict] = {}
+    marks: dict[str, float] = {}
+    if not db.exists():
+        return steps, marks
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute(
+            "select dagster_event_type, step_key, timestamp from event_logs"
+            " where dagster_event_type in ('STEP_START','STEP_SUCCESS','STEP_FAILURE','STEP_SKIPPED',"
+            " 'PIPELINE_START','PIPELINE_SUCCESS','PIPELINE_FAILURE','RUN_START','RUN_SUCCESS','RUN_FAILURE')"
+            " order by id"
+        ).fetchall()
+    finally:
+        con.close()
+    for kind, step, ts in rows:
+        t = _parse_ts(ts)
+        if step is None:
+            marks[kind.replace("PIPELINE_", "RUN_")] = t
+            continue
+        s = steps.setdefault(step, {})
+        if kind == "STEP_START":
+            s["start"] = t
+        else:
+            s["end"] = t
+            s["outcome"] = kind.replace("STEP_", "").lower()
+    out = {}
+    for step, s in steps.items():
+        if "start" in s and "end" in s:
+            out[step] = {
+                "s": round(s["end"] - s["start"], 2),
+                "peak_rss_mb": round(m.sampler.peak_between(s["start"], s["end"])),
+                "outcome": s.get("outcome"),
+                "start": s["start"],
+                "end": s["end"],
+            }
+    return out, marks
+
+
+def dbt_results(run_id: str) -> dict:
+    """Timings from the run_results.json dagster-dbt left in dbt_project/target/<run dir>."""
+    found = sorted(DBT_DIR.glob(f"target/flywheel_dbt-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        return {}
+    data = json.loads(found[-1].read_text())
+    by_type: dict[str, dict] = {}
+    slow = []
+    for r in data.get("results", []):
+        kind = r["unique_id"].split(".", 1)[0]
+        t = by_type.setdefault(kind, {"count": 0, "exec_s": 0.0})
+        t["count"] += 1
+        t["exec_s"] = round(t["exec_s"] + (r.get("execution_time") or 0), 2)
+        slow.append((r.get("execution_time") or 0, r["unique_id"]))
+    slow.sort(reverse=True)
+    for d in found:
+        shutil.rmtree(d.parent, ignore_errors=True)  # this run's dbt target folder
+    return {
+        "elapsed_s": round(data.get("elapsed_time", 0), 1),
+        "by_type": by_type,
+        "slowest": {uid.split(".", 2)[-1]: round(t, 2) for t, uid in slow[:10]},
+    }
+
+
+def ingest_stats(data_dir: Path, run_id: str, steps: dict) -> dict:
+    import duckdb
+
+    wh = data_dir / "warehouse.duckdb"
+    if not wh.exists():
+        return {}
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        rows = con.execute(
+            "select feed, list(distinct format order by format), sum(rows_in), count(*),"
+            " count(*) filter (where parser = 'python-fallback'),"
+            " sum(rows_in) filter (where parser = 'python-fallback')"
+            " from meta.files where run_id = $r group by feed order by feed",
+            {"r": run_id},
+        ).fetchall()
+    finally:
+        con.close()
+    feeds = {}
+    csv_rows = csv_s = 0.0
+    for feed, fmts, n, files, fb_files, fb_rows in rows:
+        s = steps.get(f"raw__{feed}", {}).get("s")
+        feeds[feed] = {
+            "formats": fmts, "rows_in": int(n or 0), "files": files, "s": s,
+            "rows_per_s": round((n or 0) / s) if s else None,
+            "python_fallback_files": fb_files, "python_fallback_rows": int(fb_rows or 0),
+        }
+        if s and set(fmts) <= {"csv", "csv.gz"}:
+            csv_rows += n or 0
+            csv_s += s
+    total_rows = sum(f["rows_in"] for f in feeds.values())
+    total_s = sum(f["s"] or 0 for f in feeds.values())
+    return {
+        "feeds": feeds,
+        "rows_in": total_rows,
+        "s": round(total_s, 1),
+        "rows_per_s": round(total_rows / total_s) if total_s else None,
+        "csv_rows": int(csv_rows),
+        "csv_s": round(csv_s, 1),
+        "csv_rows_per_s": round(csv_rows / csv_s) if csv_s else None,
+    }
+
+
+def run_pipeline(name: str, landing: Path, data: Path, home: Path, now: datetime, logs: Path,
+                 extra_env: dict[str, str] | None = None) -> dict:
+    home.mkdir(parents=True, exist_ok=True)
+    env = base_env() | {
+        "FLYWHEEL_LANDING_DIR": str(landing),
+        "FLYWHEEL_DATA_DIR": str(data),
+        "DAGSTER_HOME": str(home),
+        "FLYWHEEL_GATE_NOW": now.isoformat(timespec="seconds"),
+    } | (extra_env or {})
+    log_path = logs / f"{name}.log"
+    log_path.unlink(missing_ok=True)
+    log(f"  {name}: pipeline on {landing.name} -> {data} (log {log_path})")
+    m = run_measured([PY, "-m", "orchestration.cli", "run"], env, log_path, cwd=data.parent)
+    text = log_path.read_text(errors="replace")
+    found = RUN_LINE.findall(text)
+    run_id, status = (found[-1][0], found[-1][2]) if found else (None, "FAILED")
+    steps, marks = dagster_steps(home, run_id, m) if run_id else ({}, {})
+    dbt = dbt_results(run_id) if run_id else {}
+    ingest = ingest_stats(data, run_id, steps) if run_id else {}
+    first = min((s["start"] for s in steps.values()), default=None)
+    last = max((s["end"] for s in steps.values()), default=None)
+    phases = {}
+    if first is not None:
+        phases["startup_s"] = round(first - m.started_at, 1)
+        phases["teardown_s"] = round(m.ended_at - last, 1)
+        groups = {"ingest": "raw__", "quality": ("quality__", "raw__orders_", "raw__survey_answers_"),
+                  "dbt": "flywheel_dbt", "publish": "published__"}
+        for g, pre in groups.items():
+            pre = pre if isinstance(pre, tuple) else (pre,)
+            picked = [s for k, s in steps.items() if k.startswith(pre)]
+            if g == "ingest":
+                picked = [s for k, s in steps.items() if k.startswith("raw__") and not k.endswith("_suite")]
+            if picked:
+                phases[f"{g}_s"] = round(sum(s["s"] for s in picked), 1)
+                phases[f"{g}_peak_rss_mb"] = max(s["peak_rss_mb"] for s in picked)
+    rows = ingest.get("rows_in", 0)
+    result = {
+        "status": "success" if (m.returncode == 0 and status == "SUCCESS") else "failed",
+        "returncode": m.returncode,
+        "run_id": run_id,
+        "wall_s": round(m.wall_s, 1),
+        "rows_in": rows,
+        "rows_per_s": round(rows / m.wall_s) if rows else None,
+        "peak_rss_mb": round(m.peak_rss_mb),
+        "phases": phases,
+        "steps": {k: {kk: v for kk, v in s.items() if kk not in ("start", "end")} for k, s in steps.items()},
+        "dbt": dbt,
+        "ingest": ingest,
+        "log": str(log_path),
+    }
+    if extra_env:
+        result["env"] = extra_env
+    log(f"  {name}: {result['status']} in {result['wall_s']} s, peak {result['peak_rss_mb']} MB, "
+        f"{rows:,} rows in ({phases})")
+    return result
+
+
+def data_size(data: Path) -> dict:
+    def gb(p: Path) -> float:
+        if p.is_file():
+            return round(p.stat().st_size / 2**30, 2)
+        return round(sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**30, 2)
+
+    return {n: gb(data / n) for n in ("warehouse.duckdb", "published") if (data / n).exists()}
+
+
+def _set_aside(data: Path, kept: Path, keep: bool) -> None:
+    """Free the data folder for the next run: renamed when --keep, else removed."""
+    if keep and data.exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        data.rename(kept)
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def prepare_dbt(data: Path) -> float:
+    """dbt parse with the data folder the runs will use, so that each run's dbt build can
+    parse partially, as a user's runs do (the profile's path is part of what dbt checks)."""
+    t0 = time.perf_counter()
+    env = base_env() | {"FLYWHEEL_DATA_DIR": str(data)}
+    subprocess.run(
+        [str(Path(PY).with_name("dbt")), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet"],
+        check=True, env=env, cwd=DBT_DIR, capture_output=True,
+    )
+    return round(time.perf_counter() - t0, 1)
+
+
+# ------------------------------------------------------------------ one scale
+
+
+def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
+    root = BENCH_DATA / str(orders)
+    logs = root / "logs"
+    runs = root / "runs"
+    logs.mkdir(parents=True, exist_ok=True)
+    res: dict = {"orders": orders, "label": scale_label(orders), "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    landing_info = ensure_landing(orders, root)
+    res["landing"] = landing_info
+    landing = Path(landing_info["path"])
+    now_full = datetime.combine(END_DATE + timedelta(days=1), datetime.min.time()).replace(hour=6)
+    now_next = now_full + timedelta(days=1)
+
+    res["warm_cache_s"] = warm_cache(landing)
+    log(f"[{res['label']}] floor ...")
+    manifest = compile_manifest(runs / "dbt_compile")
+    res["floor"] = run_floor(landing, manifest, runs / "floor", logs)
+    log(f"  floor: {res['floor']['wall_s']} s (load {res['floor']['load_s']} s, models {res['floor']['models_s']} s), "
+        f"peak {res['floor']['peak_rss_mb']} MB")
+
+    # The landing folder a user's pipeline reads: the base files, then one more day.
+    run_landing = runs / "landing"
+    link_tree(landing, run_landing)
+    # Every run uses the same FLYWHEEL_DATA_DIR, as a user's runs do: dbt's partial
+    # parse stays valid (a changed profile path would make each dbt build re-parse).
+    data = runs / "data"
+    home_a, home_b = runs / "dagster_home_a", runs / "dagster_home_b"
+    for d in (data, home_a, home_b):
+        shutil.rmtree(d, ignore_errors=True)
+    res["dbt_parse_s"] = prepare_dbt(data)
+    log(f"[{res['label']}] full pipeline ...")
+    res["full"] = run_pipeline("full", run_landing, data, home_a, now_full, logs)
+    res["full"]["sizes_gb"] = data_size(data)
+    res["full"]["disk_free_gb"] = round(shutil.disk_usage(runs).free / 2**30, 1)
+
+    from benchmarks.extra_day import make_extra_day
+
+    extra = make_extra_day(landing, run_landing)
+    res["extra_day"] = {**extra, "rows": sum(f["rows"] for f in extra["files"].values())}
+    log(f"[{res['label']}] incremental after one more day ({res['extra_day']['rows']:,} rows) ...")
+    res["incremental"] = run_pipeline("incremental", run_landing, data, home_a, now_next, logs)
+
+    published_a = runs / "published_incremental.duckdb"
+    sums_a = {}
+    if res["incremental"]["status"] == "success":
+        pub = data / "published" / "flywheel.duckdb"
+        sums_a = checksum.table_checksums(pub)
+        # Kept for a row-level diff when the checksums differ, unless it is big (disk at 50M).
+        if pub.stat().st_size < 5 * 2**30:
+            shutil.copyfile(pub, published_a)
+    _set_aside(data, runs / "kept_incremental", keep)
+
+    log(f"[{res['label']}] full rebuild on base + extra day ...")
+    res["rebuild"] = run_pipeline("rebuild", run_landing, data, home_b, now_next, logs)
+    if res["rebuild"]["status"] == "success" and sums_a:
+        published_b = data / "published" / "flywheel.duckdb"
+        sums_b = checksum.table_checksums(published_b)
+        problems = checksum.compare(sums_a, sums_b)
+        res["checksums"] = {
+            "equal": not problems,
+            "tables": len(sums_a),
+            "rows_compared": sum(t["rows"] for t in sums_a.values()),
+            "problems": problems,
+            "excluded_columns": sorted({c for t in sums_a.values() for c in t["excluded_columns"]}),
+        }
+        if problems and published_a.exists():
+            res["checksums"]["diffs"] = {
+                p.split(":")[0]: checksum.diff_rows(published_a, published_b, p.split(":")[0])
+                for p in problems if "only in" not in p
+            }
+        log(f"  checksums: {'EQUAL' if not problems else 'DIFFERENT: ' + '; '.join(problems)}")
+    else:
+        res["checksums"] = {"equal": None, "problems": ["a run failed; nothing compared"]}
+    published_a.unlink(missing_ok=True)
+    _set_aside(data, runs / "kept_rebuild", keep)
+    shutil.rmtree(run_landing, ignore_errors=True)
+
+    res["memlimit"] = {}
+    for limit in limits:
+        tag = f"memlimit_{limit}"
+        home = runs / f"dagster_home_{tag}"
+        spill = runs / f"spill_{tag}"
+        for d in (home, spill):
+            shutil.rmtree(d, ignore_errors=True)
+        spill.mkdir(parents=True)
+        log(f"[{res['label']}] full pipeline under memory_limit {limit} ...")
+        r = run_pipeline(tag, landing, data, home, now_full, logs,
+                         {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)})
+        r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
+        res["memlimit"][limit] = r
+        _set_aside(data, runs / f"kept_{tag}", keep)
+        shutil.rmtree(spill, ignore_errors=True)
+    res["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    res["load_average_at_end"] = os.getloadavg()
+    return res
+
+
+def bench_overhead() -> dict:
+    """The fixed cost of a run: the full pipeline on 1,000 orders."""
+    root = BENCH_DATA / "overhead"
+    landing = ensure_landing(OVERHEAD_ORDERS, root)
+    shutil.rmtree(root / "runs", ignore_errors=True)
+    now = datetime.combine(END_DATE + timedelta(days=1), datetime.min.time()).replace(hour=6)
+    parse_s = prepare_dbt(root / "runs" / "data")
+    log(f"fixed overhead: full pipeline on {OVERHEAD_ORDERS:,} orders ...")
+    r = run_pipeline("overhead", Path(landing["path"]), root / "runs" / "data", root / "runs" / "dagster_home", now, root / "logs")
+    shutil.rmtree(root / "runs", ignore_errors=True)
+    r["dbt_parse_s_before"] = parse_s
+    return r
+
+
+def bench_gate(rows: int = 10_000_000) -> dict:
+    log(f"lead gate alone at {rows:,} leads (benchmarks/bench_gate.py) ...")
+    work = BENCH_DATA / "gate"
+    shutil.rmtree(work, ignore_errors=True)
+    out = subprocess.run(
+        [PY, "-m", "benchmarks.bench_gate", "--rows", str(rows), "--dir", str(work)],
+        capture_output=True, text=True, env=base_env(), cwd=ROOT,
+    )
+    (BENCH_DATA / "gate.log").write_text(out.stdout + out.stderr)
+    shutil.rmtree(work, ignore_errors=True)
+    if out.returncode != 0:
+        return {"status": "failed", "log": str(BENCH_DATA / "gate.log")}
+    text = out.stdout
+    return {"status": "success", **json.loads(text[text.index("{"):])}
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_scales(text: str) -> list[int]:
+    if text.strip().lower() == "all":
+        return SCALES_ALL
+    if text.strip().lower() == "none":
+        return []  # only the fixed-overhead run
+    return [int(float(x)) for x in text.split(",") if x.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", default="1000000", help="orders: N, N1,N2,... 'all' (1M,10M,50M) or 'none' (overhead run only)")
+    ap.add_argument("--memory-limits", default="auto",
+                    help="comma list (e.g. 2GB,512MB), 'none', or 'auto' = 2GB,512MB at 50M orders and above")
+    ap.add_argument("--gate-bench", choices=["auto", "yes", "no"], default="auto",
+                    help="bench_gate.py at 10M leads: auto = when a scale >= 10M is run")
+    ap.add_argument("--skip-overhead", action="store_true", help="skip the 1,000-order fixed-overhead run")
+    ap.add_argument("--keep", action="store_true", help="keep the warehouses in bench_data/<scale>/runs")
+    ap.add_argument("--render-only", action="store_true", help="rebuild results.{json,md,svg} from scale files")
+    args = ap.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        print(report.render(RESULTS))
+        return 0
+    scales = parse_scales(args.scale)
+    BENCH_DATA.mkdir(parents=True, exist_ok=True)
+    mach = machine()
+    commit = git_commit()
+    log(f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['memory_gb']} GB; load {mach['load_average_at_start']}")
+    if not args.skip_overhead:
+        ov = bench_overhead()
+        (RESULTS / "overhead.json").write_text(json.dumps({"machine": mach, "commit": commit, "overhead": ov}, indent=1))
+    for orders in scales:
+        if args.memory_limits == "auto":
+            limits = DEFAULT_LIMITS if orders >= 50_000_000 else []
+        elif args.memory_limits == "none":
+            limits = []
+        else:
+            limits = [x.strip() for x in args.memory_limits.split(",") if x.strip()]
+        need_gb = {1_000_000: 3, 10_000_000: 30, 50_000_000: 70}.get(orders, orders / 700_000)
+        free = shutil.disk_usage(BENCH_DATA).free / 2**30
+        if free < need_gb * 0.6:
+            log(f"WARNING: {free:.0f} GB free under {BENCH_DATA}; {scale_label(orders)} wants about {need_gb} GB")
+        res = bench_scale(orders, limits, args.keep)
+        res["machine"] = mach
+        res["commit"] = commit
+        (RESULTS / f"scale_{orders}.json").write_text(json.dumps(res, indent=1))
+        print(report.render(RESULTS))
+    if args.gate_bench == "yes" or (args.gate_bench == "auto" and max(scales, default=0) >= 10_000_000):
+        g = bench_gate()
+        (RESULTS / "gate.json").write_text(json.dumps({"machine": mach, "commit": commit, "gate": g}, indent=1))
+    print(report.render(RESULTS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
