@@ -220,8 +220,16 @@ def run_dbt(project: Path, args: list[str]):
     """Invoke dbt in-process on the copied project (profiles.yml lives in the project)."""
     from dbt.cli.main import dbtRunner
 
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
     cli = [*args, "--project-dir", str(project), "--profiles-dir", str(project)]
-    return dbtRunner().invoke(cli)
+    try:
+        return dbtRunner().invoke(cli)
+    finally:
+        # dbt-duckdb keeps its database open in this process, configured with the
+        # profile's memory_limit / temp_directory; close it so the test's own plain
+        # connection to the same file is not refused as "a different configuration".
+        DuckDBConnectionManager.close_all_connections()
 
 
 def build(workdir: Path, extra_args: list[str] | None = None):

@@ -208,9 +208,16 @@ def test_incremental_run_matches_full_refresh(built, tmp_path):
         c.close()
 
 
-def test_docs_generate_offline(built):
+def test_docs_generate_offline(built, tmp_path):
     _, project, _ = built
-    res = fixture.run_dbt(project, ["docs", "generate"])
+    # On a copy: the module's open connection to the built warehouse would clash with dbt's.
+    work = tmp_path / "copy"
+    shutil.copytree(Path(project).parent, work, ignore=shutil.ignore_patterns("*.key"))
+    project = work / "dbt_project"
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in fixture.dbt_env(work / "data").items():
+            mp.setenv(key, value)
+        res = fixture.run_dbt(project, ["docs", "generate"])
     assert res.success
     catalog = json.loads((Path(project) / "target" / "catalog.json").read_text())
     assert any(k.endswith("mart_metric_values") for k in catalog["nodes"])
