@@ -13,8 +13,10 @@ import subprocess
 import sys
 import time
 
+import dagster as dg
 import duckdb
 import pytest
+from dagster._core.events import DagsterEventType
 
 from orchestration.lib.feeds import ALLOWED_EXTENSIONS, FEEDS
 from orchestration.lib.settings import Settings
@@ -123,9 +125,19 @@ def test_two_runs_together_and_hammering_readers(generated_landing, tmp_path):
     assert seen_runs <= run_ids | {f"republish-{i}" for i in range(3)}
     assert len(seen_runs) >= 2  # the readers lived through at least one swap
 
-    # Both runs succeeded one after the other on the shared warehouse: one waited for the other.
+    # Both runs succeeded on the shared warehouse, their writing steps queued: Dagster's pool
+    # duckdb_writer (limit 1) blocked steps of one run while the other's ran (event log), and
+    # the writer lock would have queued them otherwise ("waiting for the warehouse").
     assert all("SUCCESS" in o for o in outputs)
-    assert any("duckdb_writer" in o or "waiting for the warehouse" in o for o in outputs)
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        blocked = sum(
+            "blocked by limit for pool duckdb_writer" in (r.event_log_entry.user_message or "")
+            for run_id in run_ids
+            for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=10_000).records
+        )
+    lock_waits = sum(o.count("waiting for the warehouse") for o in outputs)
+    print(f"steps queued behind the other run: {blocked} pool waits, {lock_waits} writer-lock waits")
+    assert blocked + lock_waits > 0
     # The warehouse is whole: every landing file registered exactly once (the second run's
     # ingest found them all known), and the published file is from one of the runs.
     con = duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True)
