@@ -1175,6 +1175,16 @@ def _gate_batch(
     return flags, row_result, rows_checked, outcomes
 
 
+def _to_mb(text: str) -> int | None:
+    """DuckDB's memory_limit text ('244.1 MiB', '2.0 GiB') in MB, None when unreadable."""
+    try:
+        number, unit = text.split()
+    except ValueError:
+        return None
+    factor = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 * 1024}.get(unit)
+    return int(float(number) * factor) if factor else None
+
+
 def run_suite(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -1207,6 +1217,9 @@ def run_suite(
         # The duplicate windows sort the whole batch: bound DuckDB (it spills to disk) so
         # that DuckDB plus the pandas chunks stay within the gate's memory budget.
         previous_limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        # Never above the limit set for the whole warehouse (FLYWHEEL_DUCKDB_MEMORY_LIMIT).
+        if settings.memory_limit:
+            limit_mb = min(limit_mb, _to_mb(previous_limit) or limit_mb)
         con.execute(f"set memory_limit = '{limit_mb}MB'")
     try:
         flags, row_result, rows_checked, outcomes = _gate_batch(
