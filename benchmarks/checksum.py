@@ -2,8 +2,10 @@
 
 A table's checksum is its row count and the sum of a hash of each row. Left
 out of the hash, because they record *when* a row was loaded or built and not
-what it says: columns whose name starts with "_" (_ingested_at) and the
-publish_info table (build time, run id). DOUBLE columns are hashed as text
+what it says: columns whose name starts with "_" (_ingested_at), columns of
+type TIMESTAMP WITH TIME ZONE (event times are stored naive, in warehouse
+time; a time-zoned column is a build time such as aggregated_at =
+current_timestamp) and the publish_info table (build time, run id). DOUBLE columns are hashed as text
 with 12 significant digits: sums of doubles may differ in the last bits when
 DuckDB adds them in another order (threads), which is not a difference of
 results.
@@ -16,6 +18,11 @@ from pathlib import Path
 import duckdb
 
 SKIP_TABLES = {"publish_info"}
+
+
+def volatile(col: str, typ: str) -> bool:
+    """A column that records when a row was loaded or built, not what it says."""
+    return col.startswith("_") or typ.upper() in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
 
 
 def _expr(col: str, typ: str) -> str:
@@ -39,7 +46,7 @@ def table_checksums(path: Path, schema: str = "marts") -> dict[str, dict]:
         for table, columns in sorted(cols.items()):
             if table in SKIP_TABLES:
                 continue
-            used = [(c, t) for c, t in columns if not c.startswith("_")]
+            used = [(c, t) for c, t in columns if not volatile(c, t)]
             row = ", ".join(_expr(c, t) for c, t in used)
             n, s = con.execute(
                 f'select count(*), coalesce(sum(hash({row})), 0)::varchar from {schema}."{table}"'
@@ -47,7 +54,7 @@ def table_checksums(path: Path, schema: str = "marts") -> dict[str, dict]:
             out[table] = {
                 "rows": n,
                 "checksum": s,
-                "excluded_columns": [c for c, _ in columns if c.startswith("_")],
+                "excluded_columns": [c for c, t in columns if volatile(c, t)],
             }
         return out
     finally:
@@ -81,7 +88,7 @@ def diff_rows(path_a: Path, path_b: Path, table: str, schema: str = "marts", lim
                 " order by ordinal_position",
                 {"s": schema, "t": table},
             ).fetchall()
-            if not c.startswith("_")
+            if not volatile(c, t)
         ]
         sel = ", ".join(f"{_expr(c, t)} as \"{c}\"" for c, t in cols)
         out = {}

@@ -124,7 +124,10 @@ def _topological(manifest: dict) -> list[dict]:
 
 def run_models(con: duckdb.DuckDBPyConnection, manifest: dict, project_dir: Path) -> dict[str, float]:
     timings: dict[str, float] = {}
-    for node in _topological(manifest):
+    nodes = _topological(manifest)
+    for schema in sorted({n["schema"] for n in nodes}):
+        con.execute(f'create schema if not exists "{schema}"')
+    for node in nodes:
         t0 = time.perf_counter()
         rel = node["relation_name"]
         if node["resource_type"] == "seed":
