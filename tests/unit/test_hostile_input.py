@@ -10,7 +10,7 @@ import os
 import pytest
 
 from orchestration.lib.ingest import discover, ingest_feed
-from tests.unit.test_ingest import env, write  # noqa: F401  (fixture + helper)
+from tests.unit.conftest import write
 
 LEADS = "lead_id,created_at,channel"
 TRIED: list[str] = []

@@ -1,48 +1,20 @@
 """Ingestion rules on files written by hand; every expected figure is counted in a comment."""
 
-import dataclasses
 import gzip
 import json
 import os
 import subprocess
 import sys
-import textwrap
-from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.feeds import FEEDS
 from orchestration.lib.ingest import count_lines, discover, ingest_feed, match_columns
-from orchestration.lib.settings import load_settings
-from orchestration.lib.warehouse import bootstrap, configure
+from tests.unit.conftest import write
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,sales_channel,store_id,fulfilment,promised_at,delivered_at,currency"
-
-
-@pytest.fixture
-def env(tmp_path):
-    landing = tmp_path / "landing"
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "channels.csv").write_text("channel,name,channel_group,is_paid\npaid_search,Paid search,paid,true\n")
-    (seeds / "stores.csv").write_text("store_id,name,region,city,format,opened_on\nS1,One,North,Town,mall,2020-01-01\n")
-    settings = dataclasses.replace(
-        load_settings(), landing_dir=landing, data_dir=tmp_path / "data", seeds_dir=seeds
-    )
-    con = duckdb.connect()
-    configure(con, settings)
-    bootstrap(con)
-    return settings, con
-
-
-def write(settings, rel: str, text: str) -> Path:
-    path = settings.landing_dir / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
 
 
 def quarantine(con) -> dict[int, str]:
@@ -242,6 +214,7 @@ from pathlib import Path
 from orchestration.lib.ingest import ingest_feed
 from orchestration.lib.settings import load_settings
 from orchestration.lib.warehouse import bootstrap, configure
+from tests.unit.conftest import write
 s = dataclasses.replace(load_settings(), landing_dir=Path(sys.argv[1]), seeds_dir=Path(sys.argv[2]))
 con = duckdb.connect(); configure(con, s); bootstrap(con)
 ingest_feed(con, s, "leads", "r", log=lambda m: None)
