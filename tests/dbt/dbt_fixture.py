@@ -218,9 +218,8 @@ def dbt_env(data_dir: Path) -> dict[str, str]:
 
 def run_dbt(project: Path, args: list[str]):
     """Invoke dbt in-process on the copied project (profiles.yml lives in the project)."""
-    from dbt.cli.main import dbtRunner
-
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
 
     cli = [*args, "--project-dir", str(project), "--profiles-dir", str(project)]
     try:
