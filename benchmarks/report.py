@@ -288,6 +288,7 @@ def render(results: Path) -> str:
             f"- {s['label']}: {land.get('rows_total', 0):,} landing rows in {land.get('files')} files "
             f"({land.get('gb')} GB); run {s.get('started_at')} .. {s.get('finished_at')}, commit {s.get('commit')}; "
             f"load average {la[0] if la else '?'} at start, {le[0] if le else '?'} at end"
+            + (" — **partial: stages still running or stopped**" if s.get("partial") else "")
         )
     lines += ["", "## Targets", "", "| target | goal | measured | status | by | where the time / memory goes |", "|---|---|---|---|---|---|"]
     for t in tg:

@@ -431,7 +431,7 @@ def prepare_dbt(data: Path) -> float:
 # ------------------------------------------------------------------ one scale
 
 
-def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
+def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: None) -> dict:
     root = BENCH_DATA / str(orders)
     logs = root / "logs"
     runs = root / "runs"
@@ -453,6 +453,7 @@ def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
     except (RuntimeError, subprocess.CalledProcessError, ValueError) as exc:
         res["floor"] = {"status": "failed", "error": str(exc)}
         log(f"  floor FAILED: {exc}; the pipeline stages go on")
+    save(res)
 
     # The landing folder a user's pipeline reads: the base files, then one more day.
     run_landing = runs / "landing"
@@ -468,6 +469,7 @@ def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
     res["full"] = run_pipeline("full", run_landing, data, home_a, now_full, logs)
     res["full"]["sizes_gb"] = data_size(data)
     res["full"]["disk_free_gb"] = round(shutil.disk_usage(runs).free / 2**30, 1)
+    save(res)
 
     from benchmarks.extra_day import make_extra_day
 
@@ -475,6 +477,7 @@ def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
     res["extra_day"] = {**extra, "rows": sum(f["rows"] for f in extra["files"].values())}
     log(f"[{res['label']}] incremental after one more day ({res['extra_day']['rows']:,} rows) ...")
     res["incremental"] = run_pipeline("incremental", run_landing, data, home_a, now_next, logs)
+    save(res)
 
     published_a = runs / "published_incremental.duckdb"
     sums_a = {}
@@ -486,6 +489,24 @@ def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
             shutil.copyfile(pub, published_a)
     _set_aside(data, runs / "kept_incremental", keep)
 
+    # Memory-limited runs before the rebuild: at 50M they matter more than the rebuild
+    # if the whole scale does not fit in the time at hand (results are saved after each run).
+    res["memlimit"] = {}
+    for limit in limits:
+        tag = f"memlimit_{limit}"
+        home = runs / f"dagster_home_{tag}"
+        spill = runs / f"spill_{tag}"
+        for d in (home, spill):
+            shutil.rmtree(d, ignore_errors=True)
+        spill.mkdir(parents=True)
+        log(f"[{res['label']}] full pipeline under memory_limit {limit} ...")
+        r = run_pipeline(tag, landing, data, home, now_full, logs,
+                         {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)})
+        r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
+        res["memlimit"][limit] = r
+        _set_aside(data, runs / f"kept_{tag}", keep)
+        shutil.rmtree(spill, ignore_errors=True)
+        save(res)
     log(f"[{res['label']}] full rebuild on base + extra day ...")
     res["rebuild"] = run_pipeline("rebuild", run_landing, data, home_b, now_next, logs)
     if res["rebuild"]["status"] == "success" and sums_a:
@@ -511,21 +532,6 @@ def bench_scale(orders: int, limits: list[str], keep: bool) -> dict:
     _set_aside(data, runs / "kept_rebuild", keep)
     shutil.rmtree(run_landing, ignore_errors=True)
 
-    res["memlimit"] = {}
-    for limit in limits:
-        tag = f"memlimit_{limit}"
-        home = runs / f"dagster_home_{tag}"
-        spill = runs / f"spill_{tag}"
-        for d in (home, spill):
-            shutil.rmtree(d, ignore_errors=True)
-        spill.mkdir(parents=True)
-        log(f"[{res['label']}] full pipeline under memory_limit {limit} ...")
-        r = run_pipeline(tag, landing, data, home, now_full, logs,
-                         {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)})
-        r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
-        res["memlimit"][limit] = r
-        _set_aside(data, runs / f"kept_{tag}", keep)
-        shutil.rmtree(spill, ignore_errors=True)
     res["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     res["load_average_at_end"] = os.getloadavg()
     return res
@@ -606,10 +612,14 @@ def main(argv: list[str] | None = None) -> int:
         free = shutil.disk_usage(BENCH_DATA).free / 2**30
         if free < need_gb * 0.6:
             log(f"WARNING: {free:.0f} GB free under {BENCH_DATA}; {scale_label(orders)} wants about {need_gb} GB")
-        res = bench_scale(orders, limits, args.keep)
-        res["machine"] = mach
-        res["commit"] = commit
-        (RESULTS / f"scale_{orders}.json").write_text(json.dumps(res, indent=1))
+        def save(partial: dict, orders: int = orders) -> None:
+            """Write what is measured so far (a long scale can be stopped and still report)."""
+            out = {**partial, "machine": mach, "commit": commit, "partial": "finished_at" not in partial}
+            (RESULTS / f"scale_{orders}.json").write_text(json.dumps(out, indent=1))
+            report.render(RESULTS)
+
+        res = bench_scale(orders, limits, args.keep, save)
+        save(res)
         print(report.render(RESULTS))
     if args.gate_bench == "yes" or (args.gate_bench == "auto" and max(scales, default=0) >= 10_000_000):
         g = bench_gate()
