@@ -578,35 +578,30 @@ def _load_seed_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> None
 def _apply(con, feed: Feed, settings: Settings, file_id: int, rel: str, run_id: str, now: datetime) -> tuple[int, int, int, dict[str, int]]:
     """Move checked rows: good ones into raw.<feed>, bad ones into meta.quarantine."""
     # Typed values as validate_stage computed them (text columns: trimmed, blank = NULL).
-    typed_cols = ", ".join(
-        f"{_typed_name(c.name) if c.type != 'str' else f'nullif(trim({c.name}), {chr(39)}{chr(39)})'} as {c.name}"
-        for c in feed.columns
-    )
-    con.execute(
-        f"create or replace temp table _good as select {typed_cols}, _line from _checked where _rule is null"
-    )
-    # A required key column is never NULL in _good (a blank one broke missing_required, an
-    # unparseable one wrong_type) nor, therefore, in raw: plain equality, which DuckDB can
+    def value(name: str) -> str:
+        typ = feed.column(name).type
+        return f"{_typed_name(name) if typ != 'str' else f'nullif(trim({name}), {chr(39)}{chr(39)})'} as {name}"
+
+    typed_cols = ", ".join(value(c) for c in feed.column_names)
+    # A required key column is never NULL among good rows (a blank one broke missing_required,
+    # an unparseable one wrong_type) nor, therefore, in raw: plain equality, which DuckDB can
     # push into the scan of raw as a filter. Optional key columns (campaign) match NULLs.
+    # DELETE and INSERT return their row counts: no second pass to count.
+    good = f"select {typed_cols}, _line from _checked where _rule is null"
     on = " and ".join(
         f"r.{k} = g.{k}" if feed.column(k).required else f"r.{k} is not distinct from g.{k}"
         for k in feed.primary_key
     )
-    existing = con.execute(f"select count(*) from raw.{feed.name}").fetchone()[0]
-    replaced = 0
-    if existing:
-        replaced = con.execute(
-            f"select count(*) from raw.{feed.name} r join _good g on {on}"
-        ).fetchone()[0]
-        if replaced:
-            con.execute(f"delete from raw.{feed.name} r using _good g where {on}")
+    keys = ", ".join(value(k) for k in feed.primary_key)
+    replaced = con.execute(
+        f"delete from raw.{feed.name} r using (select {keys} from _checked where _rule is null) g where {on}"
+    ).fetchone()[0]
     cols = ", ".join(feed.column_names)
-    con.execute(
+    loaded = con.execute(
         f"insert into raw.{feed.name} ({cols}, _file_id, _line, _ingested_at)"
-        f" select {cols}, $fid, _line, $now from _good",
+        f" select {cols}, $fid, _line, $now from ({good})",
         {"fid": file_id, "now": now},
-    )
-    loaded = con.execute("select count(*) from _good").fetchone()[0]
+    ).fetchone()[0]
     raw_json = (
         "case when _raw_line is not null then json_object('_line_text', _raw_line) else json_object("
         + ", ".join(f"'{c}', {c}" for c in feed.column_names)

@@ -472,6 +472,7 @@ class _Gx:
         self.ctx = gx.get_context(mode="ephemeral")
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.docs_dir = docs_dir
+        self.new_results: list = []
         if docs_dir is not None:
             docs_dir.mkdir(parents=True, exist_ok=True)
             # Results are kept as JSON beside the site so the index lists past runs too.
@@ -553,11 +554,20 @@ class _Gx:
             batch_label.replace(" ", "_").replace("/", "_"),
         )
         self.ctx.validation_results_store.set(key, result)
+        self.new_results.append(key)
 
     def build_docs(self) -> str | None:
+        """Render this run's results and the suites into the site, then its index.
+
+        Only the new pages are rendered: rendering every stored result again
+        would make each run slower than the last as results accumulate.
+        """
         if self.docs_dir is None:
             return None
-        urls = self.ctx.build_data_docs(site_names=["flywheel"])
+        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+        suites = [ExpectationSuiteIdentifier(name=s.name) for s in self.ctx.suites.all()]
+        urls = self.ctx.build_data_docs(site_names=["flywheel"], resource_identifiers=suites + self.new_results)
         return urls.get("flywheel")
 
 
