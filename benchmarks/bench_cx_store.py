@@ -57,10 +57,14 @@ def seed_answers(warehouse: Path, end: datetime) -> int:
 def land_new_answers(landing: Path, end: datetime, n: int = 300) -> Path:
     folder = landing / "survey_answers"
     path = folder / f"survey_answers_{end:%Y-%m-%d}_live_{int(time.time())}.csv"
-    lines = ["answer_id,answered_at,survey,question,score,order_id,store_id,customer_id,email,phone,loyalty_card_id,comment"]
+    lines = [
+        "answer_id,answered_at,survey,question,score,order_id,store_id,customer_id,email,phone,loyalty_card_id,comment"
+    ]
     for i in range(n):
         t = end + timedelta(minutes=i % 60)
-        lines.append(f"L{int(time.time())}{i:05d},{t:%Y-%m-%d %H:%M:%S},nps,recommend,{i % 11},,S0{1 + i % 3},,,,,")
+        lines.append(
+            f"L{int(time.time())}{i:05d},{t:%Y-%m-%d %H:%M:%S},nps,recommend,{i % 11},,S0{1 + i % 3},,,,,"
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 

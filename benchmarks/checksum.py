@@ -74,7 +74,9 @@ def compare(a: dict[str, dict], b: dict[str, dict]) -> list[str]:
     return problems
 
 
-def diff_rows(path_a: Path, path_b: Path, table: str, schema: str = "marts", limit: int = 5) -> dict:
+def diff_rows(
+    path_a: Path, path_b: Path, table: str, schema: str = "marts", limit: int = 5
+) -> dict:
     """Rows of one table in a but not in b and vice versa (volatile columns left out)."""
     con = duckdb.connect()
     try:
@@ -90,12 +92,14 @@ def diff_rows(path_a: Path, path_b: Path, table: str, schema: str = "marts", lim
             ).fetchall()
             if not volatile(c, t)
         ]
-        sel = ", ".join(f"{_expr(c, t)} as \"{c}\"" for c, t in cols)
+        sel = ", ".join(f'{_expr(c, t)} as "{c}"' for c, t in cols)
         out = {}
         for x, y in (("a", "b"), ("b", "a")):
             q = f'select {sel} from {x}.{schema}."{table}" except all select {sel} from {y}.{schema}."{table}"'
             out[f"only_in_{x}"] = con.execute(f"select count(*) from ({q})").fetchone()[0]
-            out[f"sample_only_in_{x}"] = [list(map(str, r)) for r in con.execute(f"{q} limit {limit}").fetchall()]
+            out[f"sample_only_in_{x}"] = [
+                list(map(str, r)) for r in con.execute(f"{q} limit {limit}").fetchall()
+            ]
         return out
     finally:
         con.close()

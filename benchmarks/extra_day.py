@@ -112,9 +112,15 @@ def make_extra_day(landing: Path, out: Path) -> dict:
         return f"select * from {src[feed][1]} where cast({_ts(DAY_COLUMN[feed])} as date) = DATE '{src_day}'"
 
     # Who is new today: customers registered, leads created and orders placed on the source day.
-    con.execute(f"create temp table new_customers as select distinct customer_id from ({day_rows('customers')})")
-    con.execute(f"create temp table new_leads as select distinct lead_id from ({day_rows('leads')})")
-    con.execute(f"create temp table new_orders as select distinct order_id from ({day_rows('orders')})")
+    con.execute(
+        f"create temp table new_customers as select distinct customer_id from ({day_rows('customers')})"
+    )
+    con.execute(
+        f"create temp table new_leads as select distinct lead_id from ({day_rows('leads')})"
+    )
+    con.execute(
+        f"create temp table new_orders as select distinct order_id from ({day_rows('orders')})"
+    )
 
     def remap(col: str, table: str) -> str:
         return f"case when {col} in (select {col} from {table}) then {col} || '{suffix}' else {col} end"
@@ -177,9 +183,7 @@ def make_extra_day(landing: Path, out: Path) -> dict:
         options = "(format parquet)" if fmt == "parquet" else "(format csv, header true)"
         tpath = str(target).replace("'", "''")
         con.execute(f"copy (select {', '.join(cols)} from ({body})) to '{tpath}' {options}")
-        n = con.execute(
-            f"select count(*) from ({body})"
-        ).fetchone()[0]
+        n = con.execute(f"select count(*) from ({body})").fetchone()[0]
         summary[feed] = {"path": target.relative_to(out).as_posix(), "rows": n}
     con.close()
     return {"source_day": str(src_day), "new_day": str(new_day), "files": summary}

@@ -103,9 +103,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, landing: Path) -> dict[str, int]:
 
 
 def _topological(manifest: dict) -> list[dict]:
-    nodes = {
-        k: n for k, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")
-    }
+    nodes = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
     done: set[str] = set()
     order: list[dict] = []
 
@@ -122,7 +120,9 @@ def _topological(manifest: dict) -> list[dict]:
     return order
 
 
-def run_models(con: duckdb.DuckDBPyConnection, manifest: dict, project_dir: Path) -> dict[str, float]:
+def run_models(
+    con: duckdb.DuckDBPyConnection, manifest: dict, project_dir: Path
+) -> dict[str, float]:
     timings: dict[str, float] = {}
     nodes = _topological(manifest)
     for schema in sorted({n["schema"] for n in nodes}):
@@ -148,7 +148,9 @@ def main() -> None:
     ap.add_argument("--landing", type=Path, required=True)
     ap.add_argument("--db", type=Path, required=True, help="…/warehouse.duckdb (recreated)")
     ap.add_argument("--manifest", type=Path, required=True, help="compiled manifest.json")
-    ap.add_argument("--project-dir", type=Path, default=Path(__file__).resolve().parents[1] / "dbt_project")
+    ap.add_argument(
+        "--project-dir", type=Path, default=Path(__file__).resolve().parents[1] / "dbt_project"
+    )
     args = ap.parse_args()
     assert args.db.name == "warehouse.duckdb", "compiled SQL names the catalog 'warehouse'"
     manifest = json.loads(args.manifest.read_text())

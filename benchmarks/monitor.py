@@ -103,7 +103,9 @@ class Measured:
     sampler: Sampler
 
 
-def run_measured(cmd: list[str], env: dict[str, str], log_path: Path, cwd: Path | None = None) -> Measured:
+def run_measured(
+    cmd: list[str], env: dict[str, str], log_path: Path, cwd: Path | None = None
+) -> Measured:
     """Run a command with its output in log_path; wall time and peak RSS of its process tree."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:

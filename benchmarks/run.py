@@ -103,8 +103,15 @@ def git_commit() -> str:
     if marker.exists():
         return marker.read_text().strip()
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "orchestration", "dbt_project"], cwd=ROOT, capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "orchestration", "dbt_project"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
     except OSError:
         return "unknown"
@@ -125,9 +132,21 @@ def ensure_landing(orders: int, root: Path) -> dict:
     log(f"generating {orders:,} orders into {landing} ...")
     t0 = time.perf_counter()
     subprocess.run(
-        [PY, "-m", "orchestration.lib.generator", "--out", str(landing), "--orders", str(orders),
-         "--end-date", str(END_DATE), "--clean"],
-        check=True, stdout=open(root / "generate.log", "w"), stderr=subprocess.STDOUT,
+        [
+            PY,
+            "-m",
+            "orchestration.lib.generator",
+            "--out",
+            str(landing),
+            "--orders",
+            str(orders),
+            "--end-date",
+            str(END_DATE),
+            "--clean",
+        ],
+        check=True,
+        stdout=open(root / "generate.log", "w"),
+        stderr=subprocess.STDOUT,
     )
     took = time.perf_counter() - t0
     m = json.loads(manifest.read_text())
@@ -139,7 +158,12 @@ def _landing_facts(landing: Path, m: dict) -> dict:
     for f in m["files"]:
         rows[f["feed"]] = rows.get(f["feed"], 0) + f["data_rows"]
     size = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
-    return {"rows_by_feed": rows, "rows_total": sum(rows.values()), "files": len(m["files"]), "gb": round(size / 2**30, 2)}
+    return {
+        "rows_by_feed": rows,
+        "rows_total": sum(rows.values()),
+        "files": len(m["files"]),
+        "gb": round(size / 2**30, 2),
+    }
 
 
 def warm_cache(landing: Path) -> float:
@@ -174,9 +198,24 @@ def compile_manifest(work: Path) -> Path:
     (work / "data").mkdir(parents=True)
     env = base_env() | {"FLYWHEEL_DATA_DIR": str(work / "data")}
     subprocess.run(
-        [str(Path(PY).with_name("dbt")), "compile", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet"],
-        check=True, env=env, cwd=work, stdout=open(work / "compile.log", "w"), stderr=subprocess.STDOUT,
+        [
+            str(Path(PY).with_name("dbt")),
+            "compile",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            "--quiet",
+        ],
+        check=True,
+        env=env,
+        cwd=work,
+        stdout=open(work / "compile.log", "w"),
+        stderr=subprocess.STDOUT,
     )
     return work / "target" / "manifest.json"
 
@@ -204,8 +243,20 @@ def run_floor(landing: Path, manifest: Path, work: Path, logs: Path) -> dict:
     log_path = logs / "floor.log"
     log_path.unlink(missing_ok=True)
     m = run_measured(
-        [PY, "-m", "benchmarks.floor", "--landing", str(landing), "--db", str(db), "--manifest", str(manifest)],
-        base_env(), log_path, cwd=ROOT,
+        [
+            PY,
+            "-m",
+            "benchmarks.floor",
+            "--landing",
+            str(landing),
+            "--db",
+            str(db),
+            "--manifest",
+            str(manifest),
+        ],
+        base_env(),
+        log_path,
+        cwd=ROOT,
     )
     if m.returncode != 0:
         raise RuntimeError(f"floor failed: see {log_path}")
@@ -321,9 +372,13 @@ def ingest_stats(data_dir: Path, run_id: str, steps: dict) -> dict:
     for feed, fmts, n, files, fb_files, fb_rows in rows:
         s = steps.get(f"raw__{feed}", {}).get("s")
         feeds[feed] = {
-            "formats": fmts, "rows_in": int(n or 0), "files": files, "s": s,
+            "formats": fmts,
+            "rows_in": int(n or 0),
+            "files": files,
+            "s": s,
             "rows_per_s": round((n or 0) / s) if s else None,
-            "python_fallback_files": fb_files, "python_fallback_rows": int(fb_rows or 0),
+            "python_fallback_files": fb_files,
+            "python_fallback_rows": int(fb_rows or 0),
         }
         if s and set(fmts) <= {"csv", "csv.gz"}:
             csv_rows += n or 0
@@ -341,15 +396,26 @@ def ingest_stats(data_dir: Path, run_id: str, steps: dict) -> dict:
     }
 
 
-def run_pipeline(name: str, landing: Path, data: Path, home: Path, now: datetime, logs: Path,
-                 extra_env: dict[str, str] | None = None) -> dict:
+def run_pipeline(
+    name: str,
+    landing: Path,
+    data: Path,
+    home: Path,
+    now: datetime,
+    logs: Path,
+    extra_env: dict[str, str] | None = None,
+) -> dict:
     home.mkdir(parents=True, exist_ok=True)
-    env = base_env() | {
-        "FLYWHEEL_LANDING_DIR": str(landing),
-        "FLYWHEEL_DATA_DIR": str(data),
-        "DAGSTER_HOME": str(home),
-        "FLYWHEEL_GATE_NOW": now.isoformat(timespec="seconds"),
-    } | (extra_env or {})
+    env = (
+        base_env()
+        | {
+            "FLYWHEEL_LANDING_DIR": str(landing),
+            "FLYWHEEL_DATA_DIR": str(data),
+            "DAGSTER_HOME": str(home),
+            "FLYWHEEL_GATE_NOW": now.isoformat(timespec="seconds"),
+        }
+        | (extra_env or {})
+    )
     log_path = logs / f"{name}.log"
     log_path.unlink(missing_ok=True)
     log(f"  {name}: pipeline on {landing.name} -> {data} (log {log_path})")
@@ -366,13 +432,21 @@ def run_pipeline(name: str, landing: Path, data: Path, home: Path, now: datetime
     if first is not None:
         phases["startup_s"] = round(first - m.started_at, 1)
         phases["teardown_s"] = round(m.ended_at - last, 1)
-        groups = {"ingest": "raw__", "quality": ("quality__", "raw__orders_", "raw__survey_answers_"),
-                  "dbt": "flywheel_dbt", "publish": "published__"}
+        groups = {
+            "ingest": "raw__",
+            "quality": ("quality__", "raw__orders_", "raw__survey_answers_"),
+            "dbt": "flywheel_dbt",
+            "publish": "published__",
+        }
         for g, pre in groups.items():
             pre = pre if isinstance(pre, tuple) else (pre,)
             picked = [s for k, s in steps.items() if k.startswith(pre)]
             if g == "ingest":
-                picked = [s for k, s in steps.items() if k.startswith("raw__") and not k.endswith("_suite")]
+                picked = [
+                    s
+                    for k, s in steps.items()
+                    if k.startswith("raw__") and not k.endswith("_suite")
+                ]
             if picked:
                 phases[f"{g}_s"] = round(sum(s["s"] for s in picked), 1)
                 phases[f"{g}_peak_rss_mb"] = max(s["peak_rss_mb"] for s in picked)
@@ -386,15 +460,20 @@ def run_pipeline(name: str, landing: Path, data: Path, home: Path, now: datetime
         "rows_per_s": round(rows / m.wall_s) if rows else None,
         "peak_rss_mb": round(m.peak_rss_mb),
         "phases": phases,
-        "steps": {k: {kk: v for kk, v in s.items() if kk not in ("start", "end")} for k, s in steps.items()},
+        "steps": {
+            k: {kk: v for kk, v in s.items() if kk not in ("start", "end")}
+            for k, s in steps.items()
+        },
         "dbt": dbt,
         "ingest": ingest,
         "log": str(log_path),
     }
     if extra_env:
         result["env"] = extra_env
-    log(f"  {name}: {result['status']} in {result['wall_s']} s, peak {result['peak_rss_mb']} MB, "
-        f"{rows:,} rows in ({phases})")
+    log(
+        f"  {name}: {result['status']} in {result['wall_s']} s, peak {result['peak_rss_mb']} MB, "
+        f"{rows:,} rows in ({phases})"
+    )
     return result
 
 
@@ -422,8 +501,19 @@ def prepare_dbt(data: Path) -> float:
     t0 = time.perf_counter()
     env = base_env() | {"FLYWHEEL_DATA_DIR": str(data)}
     subprocess.run(
-        [str(Path(PY).with_name("dbt")), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet"],
-        check=True, env=env, cwd=DBT_DIR, capture_output=True,
+        [
+            str(Path(PY).with_name("dbt")),
+            "parse",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--quiet",
+        ],
+        check=True,
+        env=env,
+        cwd=DBT_DIR,
+        capture_output=True,
     )
     return round(time.perf_counter() - t0, 1)
 
@@ -436,7 +526,11 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
     logs = root / "logs"
     runs = root / "runs"
     logs.mkdir(parents=True, exist_ok=True)
-    res: dict = {"orders": orders, "label": scale_label(orders), "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    res: dict = {
+        "orders": orders,
+        "label": scale_label(orders),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     landing_info = ensure_landing(orders, root)
     res["landing"] = landing_info
     landing = Path(landing_info["path"])
@@ -448,8 +542,10 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
     try:
         manifest = compile_manifest(runs / "dbt_compile")
         res["floor"] = run_floor(landing, manifest, runs / "floor", logs)
-        log(f"  floor: {res['floor']['wall_s']} s (load {res['floor']['load_s']} s, models {res['floor']['models_s']} s), "
-            f"peak {res['floor']['peak_rss_mb']} MB")
+        log(
+            f"  floor: {res['floor']['wall_s']} s (load {res['floor']['load_s']} s, models {res['floor']['models_s']} s), "
+            f"peak {res['floor']['peak_rss_mb']} MB"
+        )
     except (RuntimeError, subprocess.CalledProcessError, ValueError) as exc:
         res["floor"] = {"status": "failed", "error": str(exc)}
         log(f"  floor FAILED: {exc}; the pipeline stages go on")
@@ -500,8 +596,15 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
             shutil.rmtree(d, ignore_errors=True)
         spill.mkdir(parents=True)
         log(f"[{res['label']}] full pipeline under memory_limit {limit} ...")
-        r = run_pipeline(tag, landing, data, home, now_full, logs,
-                         {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)})
+        r = run_pipeline(
+            tag,
+            landing,
+            data,
+            home,
+            now_full,
+            logs,
+            {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)},
+        )
         r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
         res["memlimit"][limit] = r
         _set_aside(data, runs / f"kept_{tag}", keep)
@@ -523,7 +626,8 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
         if problems and published_a.exists():
             res["checksums"]["diffs"] = {
                 p.split(":")[0]: checksum.diff_rows(published_a, published_b, p.split(":")[0])
-                for p in problems if "only in" not in p
+                for p in problems
+                if "only in" not in p
             }
         log(f"  checksums: {'EQUAL' if not problems else 'DIFFERENT: ' + '; '.join(problems)}")
     else:
@@ -545,7 +649,14 @@ def bench_overhead() -> dict:
     now = datetime.combine(END_DATE + timedelta(days=1), datetime.min.time()).replace(hour=6)
     parse_s = prepare_dbt(root / "runs" / "data")
     log(f"fixed overhead: full pipeline on {OVERHEAD_ORDERS:,} orders ...")
-    r = run_pipeline("overhead", Path(landing["path"]), root / "runs" / "data", root / "runs" / "dagster_home", now, root / "logs")
+    r = run_pipeline(
+        "overhead",
+        Path(landing["path"]),
+        root / "runs" / "data",
+        root / "runs" / "dagster_home",
+        now,
+        root / "logs",
+    )
     shutil.rmtree(root / "runs", ignore_errors=True)
     r["dbt_parse_s_before"] = parse_s
     return r
@@ -557,14 +668,17 @@ def bench_gate(rows: int = 10_000_000) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     out = subprocess.run(
         [PY, "-m", "benchmarks.bench_gate", "--rows", str(rows), "--dir", str(work)],
-        capture_output=True, text=True, env=base_env(), cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
     )
     (BENCH_DATA / "gate.log").write_text(out.stdout + out.stderr)
     shutil.rmtree(work, ignore_errors=True)
     if out.returncode != 0:
         return {"status": "failed", "log": str(BENCH_DATA / "gate.log")}
     text = out.stdout
-    return {"status": "success", **json.loads(text[text.index("{"):])}
+    return {"status": "success", **json.loads(text[text.index("{") :])}
 
 
 # ------------------------------------------------------------------ main
@@ -579,15 +693,34 @@ def parse_scales(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", default="1000000", help="orders: N, N1,N2,... 'all' (1M,10M,50M) or 'none' (overhead run only)")
-    ap.add_argument("--memory-limits", default="auto",
-                    help="comma list (e.g. 2GB,512MB), 'none', or 'auto' = 2GB,512MB at 50M orders and above")
-    ap.add_argument("--gate-bench", choices=["auto", "yes", "no"], default="auto",
-                    help="bench_gate.py at 10M leads: auto = when a scale >= 10M is run")
-    ap.add_argument("--skip-overhead", action="store_true", help="skip the 1,000-order fixed-overhead run")
-    ap.add_argument("--keep", action="store_true", help="keep the warehouses in bench_data/<scale>/runs")
-    ap.add_argument("--render-only", action="store_true", help="rebuild results.{json,md,svg} from scale files")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--scale",
+        default="1000000",
+        help="orders: N, N1,N2,... 'all' (1M,10M,50M) or 'none' (overhead run only)",
+    )
+    ap.add_argument(
+        "--memory-limits",
+        default="auto",
+        help="comma list (e.g. 2GB,512MB), 'none', or 'auto' = 2GB,512MB at 50M orders and above",
+    )
+    ap.add_argument(
+        "--gate-bench",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="bench_gate.py at 10M leads: auto = when a scale >= 10M is run",
+    )
+    ap.add_argument(
+        "--skip-overhead", action="store_true", help="skip the 1,000-order fixed-overhead run"
+    )
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the warehouses in bench_data/<scale>/runs"
+    )
+    ap.add_argument(
+        "--render-only", action="store_true", help="rebuild results.{json,md,svg} from scale files"
+    )
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.render_only:
@@ -597,10 +730,14 @@ def main(argv: list[str] | None = None) -> int:
     BENCH_DATA.mkdir(parents=True, exist_ok=True)
     mach = machine()
     commit = git_commit()
-    log(f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['memory_gb']} GB; load {mach['load_average_at_start']}")
+    log(
+        f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['memory_gb']} GB; load {mach['load_average_at_start']}"
+    )
     if not args.skip_overhead:
         ov = bench_overhead()
-        (RESULTS / "overhead.json").write_text(json.dumps({"machine": mach, "commit": commit, "overhead": ov}, indent=1))
+        (RESULTS / "overhead.json").write_text(
+            json.dumps({"machine": mach, "commit": commit, "overhead": ov}, indent=1)
+        )
     for orders in scales:
         if args.memory_limits == "auto":
             limits = DEFAULT_LIMITS if orders >= 50_000_000 else []
@@ -611,19 +748,31 @@ def main(argv: list[str] | None = None) -> int:
         need_gb = {1_000_000: 3, 10_000_000: 30, 50_000_000: 70}.get(orders, orders / 700_000)
         free = shutil.disk_usage(BENCH_DATA).free / 2**30
         if free < need_gb * 0.6:
-            log(f"WARNING: {free:.0f} GB free under {BENCH_DATA}; {scale_label(orders)} wants about {need_gb} GB")
+            log(
+                f"WARNING: {free:.0f} GB free under {BENCH_DATA}; {scale_label(orders)} wants about {need_gb} GB"
+            )
+
         def save(partial: dict, orders: int = orders) -> None:
             """Write what is measured so far (a long scale can be stopped and still report)."""
-            out = {**partial, "machine": mach, "commit": commit, "partial": "finished_at" not in partial}
+            out = {
+                **partial,
+                "machine": mach,
+                "commit": commit,
+                "partial": "finished_at" not in partial,
+            }
             (RESULTS / f"scale_{orders}.json").write_text(json.dumps(out, indent=1))
             report.render(RESULTS)
 
         res = bench_scale(orders, limits, args.keep, save)
         save(res)
         print(report.render(RESULTS))
-    if args.gate_bench == "yes" or (args.gate_bench == "auto" and max(scales, default=0) >= 10_000_000):
+    if args.gate_bench == "yes" or (
+        args.gate_bench == "auto" and max(scales, default=0) >= 10_000_000
+    ):
         g = bench_gate()
-        (RESULTS / "gate.json").write_text(json.dumps({"machine": mach, "commit": commit, "gate": g}, indent=1))
+        (RESULTS / "gate.json").write_text(
+            json.dumps({"machine": mach, "commit": commit, "gate": g}, indent=1)
+        )
     print(report.render(RESULTS))
     return 0
 

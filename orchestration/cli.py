@@ -1,8 +1,8 @@
 """The commands behind `make demo`, `make run`, `make ui` and `make docs`.
 
-    python -m orchestration.cli demo [--orders N] [--fresh]
-    python -m orchestration.cli run
-    python -m orchestration.cli prepare-home
+python -m orchestration.cli demo [--orders N] [--fresh]
+python -m orchestration.cli run
+python -m orchestration.cli prepare-home
 """
 
 from __future__ import annotations
@@ -88,7 +88,11 @@ def recover_interrupted_runs(instance, log=print) -> list[str]:
     host = socket.gethostname()
     records = instance.get_run_records(
         dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED],
+            statuses=[
+                dg.DagsterRunStatus.STARTED,
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.NOT_STARTED,
+            ],
             tags={HOST_TAG: host},
         )
     )
@@ -100,7 +104,9 @@ def recover_interrupted_runs(instance, log=print) -> list[str]:
         alive = pid.isdigit() and _process_token(int(pid)) in (token, f"{pid}:?")
         if alive:
             continue
-        instance.report_run_failed(run, message=f"process {token} of this run is gone (killed?); marked failed")
+        instance.report_run_failed(
+            run, message=f"process {token} of this run is gone (killed?); marked failed"
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovered.append(run.run_id)
         log(f"run {run.run_id}: its process {token} is gone; marked failed and freed its slots")
@@ -124,10 +130,15 @@ def run_pipeline(job_name: str = "pipeline_job") -> bool:
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        tags={HOST_TAG: socket.gethostname(), PROCESS_TAG: _process_token(os.getpid()) or str(os.getpid())},
+        tags={
+            HOST_TAG: socket.gethostname(),
+            PROCESS_TAG: _process_token(os.getpid()) or str(os.getpid()),
+        },
     )
-    print(f"\nDagster run {result.run_id} ({job_name}): "
-          f"{'SUCCESS' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s")
+    print(
+        f"\nDagster run {result.run_id} ({job_name}): "
+        f"{'SUCCESS' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s"
+    )
     return result.success
 
 
@@ -142,9 +153,13 @@ def print_summary() -> None:
         return
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
     try:
-        print("\nLoaded (all runs)        files  dup  rejected       rows in     loaded   replaced  quarantined")
+        print(
+            "\nLoaded (all runs)        files  dup  rejected       rows in     loaded   replaced  quarantined"
+        )
         for feed, fl, fd, fr, rin, rl, rr, rq in summarise(con):
-            print(f"  {feed:<22}{fl:>6}{fd:>5}{fr:>10}{rin or 0:>14,}{rl or 0:>11,}{rr or 0:>11,}{rq or 0:>13,}")
+            print(
+                f"  {feed:<22}{fl:>6}{fd:>5}{fr:>10}{rin or 0:>14,}{rl or 0:>11,}{rr or 0:>11,}{rq or 0:>13,}"
+            )
         rows = quarantine_by_rule(con)
         if rows:
             print("\nQuarantined rows by rule (meta.quarantine, restricted):")
@@ -169,8 +184,10 @@ def print_summary() -> None:
     if s.published_path.exists():
         print(f"Published for BI (read-only):          {s.published_path}")
         print(f"  and as Parquet:                      {s.published_path.parent / 'parquet'}")
-        print(f"  open it: .venv/bin/python -c \"import duckdb; c = duckdb.connect('{s.published_path}', read_only=True);"
-              " print(c.sql('from marts.metric_values limit 5'))\"")
+        print(
+            f"  open it: .venv/bin/python -c \"import duckdb; c = duckdb.connect('{s.published_path}', read_only=True);"
+            " print(c.sql('from marts.metric_values limit 5'))\""
+        )
         print("  BI connection settings: docs/bi.md")
     if s.restricted_path.exists():
         print(f"Restricted (quarantine, PII; never for BI): {s.restricted_path}")
@@ -201,7 +218,9 @@ def _print_gate(con) -> None:
         """
     ).fetchall()
     if failed:
-        print("\nQuality gate, latest run (blocking stops marts and publish; warnings are alerted):")
+        print(
+            "\nQuality gate, latest run (blocking stops marts and publish; warnings are alerted):"
+        )
         for severity, message in failed:
             print(f"  {severity.upper():<9}{message}")
     else:
@@ -232,8 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_demo = sub.add_parser("demo", help="generate demo landing data and run the pipeline")
-    p_demo.add_argument("--orders", type=int, default=int(os.environ.get("FLYWHEEL_DEMO_ORDERS", "30000")))
-    p_demo.add_argument("--fresh", action="store_true", help="regenerate landing data and start a new warehouse")
+    p_demo.add_argument(
+        "--orders", type=int, default=int(os.environ.get("FLYWHEEL_DEMO_ORDERS", "30000"))
+    )
+    p_demo.add_argument(
+        "--fresh", action="store_true", help="regenerate landing data and start a new warehouse"
+    )
     p_run = sub.add_parser("run", help="run the pipeline on FLYWHEEL_LANDING_DIR")
     p_run.add_argument("--job", default="pipeline_job")
     sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml")

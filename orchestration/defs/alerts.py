@@ -70,11 +70,19 @@ def quality_check_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     """
     from dagster._core.events import DagsterEventType
 
-    state = json.loads(context.cursor) if context.cursor else {"after": time.time() - LOOKBACK_S, "seen": []}
+    state = (
+        json.loads(context.cursor)
+        if context.cursor
+        else {"after": time.time() - LOOKBACK_S, "seen": []}
+    )
     seen = list(state["seen"])
     records = context.instance.get_run_records(
         dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+            statuses=[
+                dg.DagsterRunStatus.SUCCESS,
+                dg.DagsterRunStatus.FAILURE,
+                dg.DagsterRunStatus.CANCELED,
+            ],
             updated_after=datetime.fromtimestamp(state["after"], tz=UTC) - timedelta(seconds=1),
         ),
         limit=200,

@@ -46,7 +46,9 @@ STORE_CRON = os.environ.get("FLYWHEEL_CX_STORE_CRON", "").strip() or "*/15 8-21 
         "once (ledger restricted.callback_exports). Logs and metadata carry counts only."
     ),
 )
-def callback_export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def callback_export(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     settings = warehouse.settings()
     with warehouse.session(log=context.log.info) as con:
         result = export_callbacks(con, settings)
@@ -75,11 +77,15 @@ def callback_export(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "its own small read-only file, swapped in atomically every 15 minutes."
     ),
 )
-def cx_store_live_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def cx_store_live_file(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     settings = warehouse.settings()
     with warehouse.session(log=context.log.info) as con:
         counts = publish_live(con, settings, context.run_id)
-    return dg.MaterializeResult(metadata={"path": str(live_path(settings)), "tables": dg.MetadataValue.json(counts)})
+    return dg.MaterializeResult(
+        metadata={"path": str(live_path(settings)), "tables": dg.MetadataValue.json(counts)}
+    )
 
 
 def _dbt(select: str) -> dg.AssetSelection:
@@ -98,7 +104,9 @@ cx_store_job = dg.define_asset_job(
 
 cx_region_job = dg.define_asset_job(
     "cx_region_job",
-    selection=_dbt("mart_cx_region_scorecard mart_store_rating mart_store_top_problems restricted_callback_list")
+    selection=_dbt(
+        "mart_cx_region_scorecard mart_store_rating mart_store_top_problems restricted_callback_list"
+    )
     | dg.AssetSelection.assets(CALLBACK_EXPORT, bi_snapshot.key),
     description="Regional managers and the contact centre: region and store cuts, the callback "
     "list and its CSV, then the BI snapshot (the chain itself comes from pipeline_job).",

@@ -1,6 +1,5 @@
 """Ingestion assets: one per landing feed, in the `ingest` group."""
 
-
 import hashlib
 import json
 
@@ -30,15 +29,24 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
             "Bad rows go to meta.quarantine, every file to meta.files."
         ),
         check_specs=[
-            dg.AssetCheckSpec("files_reconciled", asset=key, blocking=True,
-                              description="For every file: rows in = loaded + quarantined."),
-            dg.AssetCheckSpec("no_rejected_files", asset=key,
-                              description="No file rejected whole (missing required column, empty) and no path refused."),
+            dg.AssetCheckSpec(
+                "files_reconciled",
+                asset=key,
+                blocking=True,
+                description="For every file: rows in = loaded + quarantined.",
+            ),
+            dg.AssetCheckSpec(
+                "no_rejected_files",
+                asset=key,
+                description="No file rejected whole (missing required column, empty) and no path refused.",
+            ),
         ],
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.session(log=context.log.info) as con:
-            report = ingest_feed(con, warehouse.settings(), feed_name, context.run_id, log=context.log.info)
+            report = ingest_feed(
+                con, warehouse.settings(), feed_name, context.run_id, log=context.log.info
+            )
             total_rows = con.execute(f"select count(*) from raw.{feed_name}").fetchone()[0]
         new = [f for f in report.files if f.outcome != "skipped"]
         unreconciled = [f.path for f in new if not f.reconciled]
@@ -73,7 +81,11 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
                     check_name="no_rejected_files",
                     passed=not problems,
                     severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none")},
+                    metadata={
+                        "problems": dg.MetadataValue.md(
+                            "\n".join(f"- {p}" for p in problems) or "none"
+                        )
+                    },
                 ),
             ],
         )
@@ -84,8 +96,11 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
 
 ingest_assets = [_make_ingest_asset(name) for name in FEEDS]
 
-ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.groups("ingest"),
-                                 description="Load new landing files into raw.* (no models).")
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.groups("ingest"),
+    description="Load new landing files into raw.* (no models).",
+)
 
 
 def landing_fingerprint(landing_dir) -> str:

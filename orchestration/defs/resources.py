@@ -1,6 +1,5 @@
 """The one resource every DuckDB-writing asset uses: where things are, and how to connect."""
 
-
 import contextlib
 from collections.abc import Iterator
 

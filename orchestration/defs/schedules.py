@@ -10,7 +10,11 @@ from orchestration.lib.settings import load_settings
 PIPELINE_JOB = "pipeline_job"
 
 
-@dg.sensor(job_name=PIPELINE_JOB, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(
+    job_name=PIPELINE_JOB,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
 def landing_sensor(context: dg.SensorEvaluationContext):
     """Start the pipeline when files in the landing folder appear or change.
 

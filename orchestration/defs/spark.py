@@ -22,7 +22,6 @@ schedules and sensors are unchanged):
 engine_assets() reads FLYWHEEL_ENGINE when definitions load.
 """
 
-
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -50,7 +49,9 @@ def lake_key(name: str) -> dg.AssetKey:
 
 
 # What each lake folder is exported from: the raw feed, or the gate's verdicts.
-_LAKE_UPSTREAM = {name: dg.AssetKey(["raw", name]) for name in FEEDS} | {"lead_verdicts": LEAD_VERDICTS}
+_LAKE_UPSTREAM = {name: dg.AssetKey(["raw", name]) for name in FEEDS} | {
+    "lead_verdicts": LEAD_VERDICTS
+}
 
 
 class SparkDbtTranslator(FlywheelDbtTranslator):
@@ -101,10 +102,14 @@ def lake_export(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     manifest=ensure_manifest(),
     project=dbt_project,
     name="flywheel_dbt_spark",
-    dagster_dbt_translator=SparkDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    dagster_dbt_translator=SparkDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
     pool=DUCKDB_POOL,
 )
-def flywheel_dbt_spark(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def flywheel_dbt_spark(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
     """dbt build on Spark (target spark), then the outputs mirrored into the working DuckDB file."""
     settings = warehouse.settings()
     args = ["build", "--target", "spark"]
@@ -142,16 +147,28 @@ def flywheel_dbt_spark(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
         "folder only, linked from Spark's tables. Swapped in atomically."
     ),
 )
-def bi_snapshot_spark(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def bi_snapshot_spark(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     settings = warehouse.settings()
     with warehouse.session(log=context.log.info) as con:
-        mirror = spark_engine.mirror_outputs(con, settings, schemas=("marts",), log=context.log.info)
+        mirror = spark_engine.mirror_outputs(
+            con, settings, schemas=("marts",), log=context.log.info
+        )
         if mirror.mirrored:
             result = publish(con, settings, context.run_id)
-            meta = {"path": str(result.path), "parquet_dir": str(result.parquet_dir), "tables": result.tables}
+            meta = {
+                "path": str(result.path),
+                "parquet_dir": str(result.parquet_dir),
+                "tables": result.tables,
+            }
         else:
             parquet_dir = spark_engine.publish_parquet_only(settings, context.run_id)
-            meta = {"path": "not written (large outputs)", "parquet_dir": str(parquet_dir), "tables": mirror.tables}
+            meta = {
+                "path": "not written (large outputs)",
+                "parquet_dir": str(parquet_dir),
+                "tables": mirror.tables,
+            }
     context.log.info(f"published {meta['path']} and {meta['parquet_dir']}")
     return dg.MaterializeResult(
         metadata={

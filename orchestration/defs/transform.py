@@ -30,7 +30,11 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
     schedules load definitions without it, so do it here (a few seconds, offline).
     """
     manifest = project_dir / "target" / "manifest.json"
-    watched = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", PROJECT_ROOT / "seeds"]
+    watched = [
+        project_dir / "dbt_project.yml",
+        project_dir / "profiles.yml",
+        PROJECT_ROOT / "seeds",
+    ]
     watched += [project_dir / d for d in ("models", "macros", "tests")]
     newest = 0.0
     for root in watched:
@@ -68,10 +72,14 @@ class FlywheelDbtTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=ensure_manifest(),
     project=dbt_project,
-    dagster_dbt_translator=FlywheelDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    dagster_dbt_translator=FlywheelDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
     pool=DUCKDB_POOL,
 )
-def flywheel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def flywheel_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
     """dbt build: seeds, models and their data tests, in dependency order.
 
     dbt unit tests check SQL logic on fixed inputs, not the data: they do not
@@ -84,7 +92,9 @@ def flywheel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     os.environ["FLYWHEEL_TIMEZONE"] = settings.timezone
     os.environ["FLYWHEEL_CURRENCY"] = settings.currency
     with warehouse.lock(log=context.log.info):
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+        yield from dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"], context=context
+        ).stream()
 
 
 @dg.asset(
@@ -100,13 +110,17 @@ def flywheel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
         "no clear PII) before the swap."
     ),
 )
-def bi_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def bi_snapshot(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Write-audit-publish (orchestration/lib/publish.py): a failed audit raises before the swap."""
     context.log.info("publishing: write a new snapshot, audit it, then swap it in")
     with warehouse.session(log=context.log.info) as con:
         result = publish(con, warehouse.settings(), context.run_id)
     if result.cleaned:
-        context.log.info(f"removed leftovers of an interrupted publish: {', '.join(result.cleaned)}")
+        context.log.info(
+            f"removed leftovers of an interrupted publish: {', '.join(result.cleaned)}"
+        )
     audit = result.audit
     context.log.info(
         f"audit passed: {len(result.tables)} tables equal to the warehouse, "

@@ -103,7 +103,9 @@ def export_callbacks(con: duckdb.DuckDBPyConnection, settings: Settings) -> Call
     )
     idx = CALLBACK_COLUMNS.index
     without_contact = sum(
-        1 for r in rows if r[idx("email")] is None and r[idx("phone")] is None and r[idx("loyalty_card_id")] is None
+        1
+        for r in rows
+        if r[idx("email")] is None and r[idx("phone")] is None and r[idx("loyalty_card_id")] is None
     )
     return CallbackExport(target, day, len(rows), earlier, without_contact)
 

@@ -131,7 +131,9 @@ def discover(landing_dir: Path, feed: str) -> tuple[list[Path], list[str]]:
             if path.is_symlink():
                 target = path.resolve()
                 if not target.is_relative_to(root):
-                    refused.append(f"{rel}: symlink to {target} outside the landing folder; refused")
+                    refused.append(
+                        f"{rel}: symlink to {target} outside the landing folder; refused"
+                    )
                     continue
             if not path.resolve().is_file():
                 refused.append(f"{rel}: not a regular file; refused")
@@ -193,7 +195,12 @@ def read_header(path: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> list[st
             return []
         return next(csv.reader([text]))
     if fmt == "parquet":
-        return [d[0] for d in con.execute("select * from read_parquet($p) limit 0", {"p": str(path)}).description]
+        return [
+            d[0]
+            for d in con.execute(
+                "select * from read_parquet($p) limit 0", {"p": str(path)}
+            ).description
+        ]
     # jsonl: the union of keys over the file's objects, in first-seen order.
     rows = con.execute(
         "select distinct k, min(rn) as first from ("
@@ -254,7 +261,12 @@ def _read_csv_duckdb(con, feed, path, fmt, header, positions) -> tuple[int, int]
     )
     con.execute(
         f"insert into _stage select row_number() over () + 1, null, null, {_stage_select(feed, positions, source)}",
-        {"p": str(path), "cols": columns, "mls": CSV_FIELD_LIMIT, "comp": "gzip" if fmt == "csv.gz" else "none"},
+        {
+            "p": str(path),
+            "cols": columns,
+            "mls": CSV_FIELD_LIMIT,
+            "comp": "gzip" if fmt == "csv.gz" else "none",
+        },
     )
     rows = con.execute("select count(*) from _stage").fetchone()[0]
     rejected = con.execute("select count(distinct line) from _rejects").fetchone()[0]
@@ -290,7 +302,9 @@ def _parse_record(text: str, width: int) -> tuple[list[str] | None, str | None, 
     return fields, None, False
 
 
-def _csv_records(path: Path, fmt: str, width: int) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
+def _csv_records(
+    path: Path, fmt: str, width: int
+) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
     """(first line, fields, problem, raw text) per record, resynchronising after broken quotes.
 
     A record whose quote does not close on its line may legitimately continue
@@ -323,7 +337,11 @@ def _csv_records(path: Path, fmt: str, width: int) -> Iterator[tuple[int, list[s
             joined = text
             for k in range(MAX_RECORD_LINES - 1):
                 nxt = peek(k)
-                if nxt is None or nxt[1] == "\x00INVALID_UTF8" or _parse_record(nxt[1], width)[0] is not None:
+                if (
+                    nxt is None
+                    or nxt[1] == "\x00INVALID_UTF8"
+                    or _parse_record(nxt[1], width)[0] is not None
+                ):
                     break  # the next line stands on its own: the quote was broken
                 joined += "\n" + nxt[1]
                 f2, _, still_open = _parse_record(joined, width)
@@ -349,7 +367,12 @@ def _read_csv_python(con, feed, path, fmt, header, positions) -> int:
 
     def flush():
         if batch["_line"]:
-            tbl = pa.table({n: pa.array(v, type=pa.int64() if n == "_line" else pa.string()) for n, v in batch.items()})
+            tbl = pa.table(
+                {
+                    n: pa.array(v, type=pa.int64() if n == "_line" else pa.string())
+                    for n, v in batch.items()
+                }
+            )
             con.register("_py_batch", tbl)
             con.execute("insert into _stage select * from _py_batch")
             con.unregister("_py_batch")
@@ -372,7 +395,9 @@ def _read_csv_python(con, feed, path, fmt, header, positions) -> int:
 
 def _read_parquet(con, feed, path, header, positions) -> int:
     cols = [
-        f"cast({_quote_ident(header[positions[c]])} as varchar) as {c}" if c in positions else f"null::varchar as {c}"
+        f"cast({_quote_ident(header[positions[c]])} as varchar) as {c}"
+        if c in positions
+        else f"null::varchar as {c}"
         for c in feed.column_names
     ]
     con.execute(
@@ -428,9 +453,13 @@ def _rule_checks(
     computed once per row.
     """
     if typed is None:
+
         def typed(name: str) -> str:
             return _typed(name, feed.column(name).type, settings)
-    checks: list[tuple[str, str, str]] = [("malformed_line", "_malformed is not null", "_malformed")]
+
+    checks: list[tuple[str, str, str]] = [
+        ("malformed_line", "_malformed is not null", "_malformed")
+    ]
     for c in feed.columns:
         if c.required:
             checks.append(("missing_required", _blank(c.name), f"'{c.name} is blank (required)'"))
@@ -482,14 +511,24 @@ def _rule_checks(
         "marketing_spend": [("spend", ">= 0"), ("impressions", ">= 0"), ("clicks", ">= 0")],
     }.get(feed.name, [])
     for col, cond in ranges:
-        checks.append(("out_of_range", f"not coalesce({typed(col)} {cond}, true)", f"'{col} = ' || {col} || ' must be {cond}'"))
+        checks.append(
+            (
+                "out_of_range",
+                f"not coalesce({typed(col)} {cond}, true)",
+                f"'{col} = ' || {col} || ' must be {cond}'",
+            )
+        )
     if feed.name == "survey_answers":
         cases = " ".join(
             f"when '{s}' then try_cast(score as bigint) not between {lo} and {hi}"
             for s, (lo, hi) in SCORE_RANGES.items()
         )
         checks.append(
-            ("out_of_range", f"coalesce(case lower(trim(survey)) {cases} end, false)", "'score ' || score || ' outside the range of survey ' || survey")
+            (
+                "out_of_range",
+                f"coalesce(case lower(trim(survey)) {cases} end, false)",
+                "'score ' || score || ' outside the range of survey ' || survey",
+            )
         )
     for c in feed.columns:
         if c.type == "ts":
@@ -533,7 +572,9 @@ def validate_stage(con: duckdb.DuckDBPyConnection, feed: Feed, settings: Setting
     rule = "case " + " ".join(f"when {cond} then '{name}'" for name, cond, _ in checks) + " end"
     details = "case " + " ".join(f"when {cond} then {det}" for _, cond, det in checks) + " end"
     typed = "".join(
-        f", {_typed(c.name, c.type, settings)} as {_typed_name(c.name)}" for c in feed.columns if c.type != "str"
+        f", {_typed(c.name, c.type, settings)} as {_typed_name(c.name)}"
+        for c in feed.columns
+        if c.type != "str"
     )
     con.execute(
         "create or replace temp table _checked as"
@@ -575,8 +616,11 @@ def _load_seed_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> None
 # ---------------------------------------------------------------- upsert
 
 
-def _apply(con, feed: Feed, settings: Settings, file_id: int, rel: str, run_id: str, now: datetime) -> tuple[int, int, int, dict[str, int]]:
+def _apply(
+    con, feed: Feed, settings: Settings, file_id: int, rel: str, run_id: str, now: datetime
+) -> tuple[int, int, int, dict[str, int]]:
     """Move checked rows: good ones into raw.<feed>, bad ones into meta.quarantine."""
+
     # Typed values as validate_stage computed them (text columns: trimmed, blank = NULL).
     def value(name: str) -> str:
         typ = feed.column(name).type
@@ -612,28 +656,55 @@ def _apply(con, feed: Feed, settings: Settings, file_id: int, rel: str, run_id: 
         f" {raw_json}, $run, $now from _checked where _rule is not null",
         {"feed": feed.name, "fid": file_id, "path": rel, "run": run_id, "now": now},
     )
-    by_rule = dict(con.execute("select _rule, count(*) from _checked where _rule is not null group by 1").fetchall())
+    by_rule = dict(
+        con.execute(
+            "select _rule, count(*) from _checked where _rule is not null group by 1"
+        ).fetchall()
+    )
     return loaded, replaced, sum(by_rule.values()), by_rule
 
 
 # ---------------------------------------------------------------- one file, one feed
 
 
-def _register(con, report: FileReport, file_id: int, digest: str, size: int, fmt: str, run_id: str, now: datetime) -> None:
+def _register(
+    con,
+    report: FileReport,
+    file_id: int,
+    digest: str,
+    size: int,
+    fmt: str,
+    run_id: str,
+    now: datetime,
+) -> None:
     con.execute(
         "insert into meta.files values ($id, $feed, $path, $sha, $size, $fmt, $outcome, $reason, $lines,"
         " $rin, $rl, $rr, $rq, $parser, $extra, $run, $now)",
         {
-            "id": file_id, "feed": report.feed, "path": report.path, "sha": digest, "size": size,
-            "fmt": fmt, "outcome": report.outcome, "reason": report.reason, "lines": report.physical_lines,
-            "rin": report.rows_in, "rl": report.rows_loaded, "rr": report.rows_replaced,
-            "rq": report.rows_quarantined, "parser": report.parser,
-            "extra": ", ".join(report.extra_columns) or None, "run": run_id, "now": now,
+            "id": file_id,
+            "feed": report.feed,
+            "path": report.path,
+            "sha": digest,
+            "size": size,
+            "fmt": fmt,
+            "outcome": report.outcome,
+            "reason": report.reason,
+            "lines": report.physical_lines,
+            "rin": report.rows_in,
+            "rl": report.rows_loaded,
+            "rr": report.rows_replaced,
+            "rq": report.rows_quarantined,
+            "parser": report.parser,
+            "extra": ", ".join(report.extra_columns) or None,
+            "run": run_id,
+            "now": now,
         },
     )
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, path: Path, run_id: str) -> FileReport:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, path: Path, run_id: str
+) -> FileReport:
     rel = path.relative_to(settings.landing_dir).as_posix()
     fmt = file_format(path)
     assert fmt is not None
@@ -650,9 +721,15 @@ def ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, 
     try:
         file_id = con.execute("select nextval('meta.file_id_seq')").fetchone()[0]
         if seen:
-            report.outcome, report.reason = "duplicate_content", f"same content as {seen[0][0]}; nothing loaded"
+            report.outcome, report.reason = (
+                "duplicate_content",
+                f"same content as {seen[0][0]}; nothing loaded",
+            )
         elif size == 0:
-            report.outcome, report.reason = "rejected", f"{rel}: the file is empty (no header); land it again with a header row"
+            report.outcome, report.reason = (
+                "rejected",
+                f"{rel}: the file is empty (no header); land it again with a header row",
+            )
         else:
             _ingest_content(con, settings, feed, path, fmt, rel, file_id, run_id, now, report)
         _register(con, report, file_id, digest, size, fmt, run_id, now)
@@ -661,7 +738,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, 
         # The file cannot be read as a whole (corrupt gzip or Parquet, ...): keep
         # nothing of it, list it as rejected with the reason, go on with the next.
         con.execute("rollback")
-        report = FileReport(feed.name, rel, "rejected", f"{rel}: could not be read ({type(exc).__name__}: {str(exc)[:300]}); fix or re-export it")
+        report = FileReport(
+            feed.name,
+            rel,
+            "rejected",
+            f"{rel}: could not be read ({type(exc).__name__}: {str(exc)[:300]}); fix or re-export it",
+        )
         con.execute("begin transaction")
         file_id = con.execute("select nextval('meta.file_id_seq')").fetchone()[0]
         _register(con, report, file_id, digest, size, fmt, run_id, now)
@@ -672,7 +754,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, 
     return report
 
 
-def _ingest_content(con, settings, feed, path, fmt, rel, file_id, run_id, now, report: FileReport) -> None:
+def _ingest_content(
+    con, settings, feed, path, fmt, rel, file_id, run_id, now, report: FileReport
+) -> None:
     header = read_header(path, fmt, con)
     positions, missing, extra = match_columns(feed, header)
     if fmt == "jsonl":
@@ -708,7 +792,11 @@ def _ingest_content(con, settings, feed, path, fmt, rel, file_id, run_id, now, r
         report.parser = "duckdb"
     validate_stage(con, feed, settings)
     loaded, replaced, quarantined, by_rule = _apply(con, feed, settings, file_id, rel, run_id, now)
-    report.rows_loaded, report.rows_replaced, report.rows_quarantined = loaded, replaced, quarantined
+    report.rows_loaded, report.rows_replaced, report.rows_quarantined = (
+        loaded,
+        replaced,
+        quarantined,
+    )
     report.quarantined_by_rule = by_rule
     if not report.reconciled:
         raise IngestError(

@@ -303,11 +303,9 @@ def audit_snapshot(path: Path, expected: dict[str, tuple[int, int]], run_id: str
                 "metric_tree: not exactly one root": "select abs(count(*) filter (where parent is null) - 1) from marts.metric_tree",
                 "metric_tree: parent not in the tree": "select count(*) from marts.metric_tree"
                 " where parent is not null and parent not in (select metric from marts.metric_tree)",
-                "metric_values: duplicate (metric, grain, period_start, dimension, dimension_value)":
-                "select count(*) from (select 1 from marts.metric_values"
+                "metric_values: duplicate (metric, grain, period_start, dimension, dimension_value)": "select count(*) from (select 1 from marts.metric_values"
                 " group by metric, grain, period_start, dimension, dimension_value having count(*) > 1)",
-                "metric_values: grain not day/week/month":
-                "select count(*) from marts.metric_values where grain not in ('day', 'week', 'month')",
+                "metric_values: grain not day/week/month": "select count(*) from marts.metric_values where grain not in ('day', 'week', 'month')",
                 "metric_drivers: child metric not in the tree": "select count(*) from marts.metric_drivers"
                 " where child_metric not in (select metric from marts.metric_tree)",
             }
@@ -316,7 +314,10 @@ def audit_snapshot(path: Path, expected: dict[str, tuple[int, int]], run_id: str
                 if bad:
                     problems.append(f"{label} ({bad})")
         if "publish_info" in present:
-            runs = [r[0] for r in con.execute("select distinct run_id from marts.publish_info").fetchall()]
+            runs = [
+                r[0]
+                for r in con.execute("select distinct run_id from marts.publish_info").fetchall()
+            ]
             if runs != [run_id]:
                 problems.append(f"publish_info names run(s) {runs}, expected {run_id}")
         for t in sorted(present):
@@ -392,7 +393,9 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         if n != expected[t][0]:
             tmp.unlink(missing_ok=True)
             shutil.rmtree(version_dir, ignore_errors=True)
-            raise AuditError(f"not publishing: {out.name} holds {n} rows, the warehouse {expected[t][0]}")
+            raise AuditError(
+                f"not publishing: {out.name} holds {n} rows, the warehouse {expected[t][0]}"
+            )
     restricted_tmp = write_restricted(con, settings)
 
     # 3. publish: each swap is one atomic rename.
@@ -426,7 +429,9 @@ def write_restricted(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path
     try:
         con.execute("create schema restricted_out.restricted")
         for name, source in RESTRICTED_TABLES.items():
-            con.execute(f"create table restricted_out.restricted.{_q(name)} as select * from {source}")
+            con.execute(
+                f"create table restricted_out.restricted.{_q(name)} as select * from {source}"
+            )
         (db,) = con.execute("select current_database()").fetchone()
         for (name,) in con.execute(
             "select table_name from information_schema.tables"

@@ -564,10 +564,14 @@ class _Gx:
         """
         if self.docs_dir is None:
             return None
-        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
 
         suites = [ExpectationSuiteIdentifier(name=s.name) for s in self.ctx.suites.all()]
-        urls = self.ctx.build_data_docs(site_names=["flywheel"], resource_identifiers=suites + self.new_results)
+        urls = self.ctx.build_data_docs(
+            site_names=["flywheel"], resource_identifiers=suites + self.new_results
+        )
         return urls.get("flywheel")
 
 

@@ -87,7 +87,9 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def export_lake(con: duckdb.DuckDBPyConnection, settings: Settings, log: Callable[[str], None] = print) -> LakeExport:
+def export_lake(
+    con: duckdb.DuckDBPyConnection, settings: Settings, log: Callable[[str], None] = print
+) -> LakeExport:
     """Write every raw feed and the gate verdicts to the lake, partitioned by load date.
 
     Each feed folder is written beside the old one and renamed into place, so a
@@ -124,7 +126,10 @@ def export_lake(con: duckdb.DuckDBPyConnection, settings: Settings, log: Callabl
             final.rename(old)
         tmp.rename(final)
         shutil.rmtree(old, ignore_errors=True)
-    log(f"lake export to {root}: " + ", ".join(f"{k} {v:,} rows/{partitions[k]} days" for k, v in rows.items()))
+    log(
+        f"lake export to {root}: "
+        + ", ".join(f"{k} {v:,} rows/{partitions[k]} days" for k, v in rows.items())
+    )
     return LakeExport(root, rows, partitions)
 
 
@@ -172,7 +177,15 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path | None = None
     project = project_dir or settings.dbt_project_dir
     with dbt_environment(settings):
         return dbtRunner().invoke(
-            [*args, "--target", "spark", "--project-dir", str(project), "--profiles-dir", str(project)]
+            [
+                *args,
+                "--target",
+                "spark",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+            ]
         )
 
 
@@ -233,7 +246,9 @@ def mirror_outputs(
     for schema in {q.split(".")[0] for q in found}:
         con.execute(f"create schema if not exists {schema}")
     for qualified, folder in found.items():
-        con.execute(f"create or replace table {qualified} as select * from read_parquet({_parquet_glob(folder)})")
+        con.execute(
+            f"create or replace table {qualified} as select * from read_parquet({_parquet_glob(folder)})"
+        )
     log(f"mirrored {len(found)} Spark table(s), {total:,} rows, into {settings.warehouse_path}")
     return MirrorResult(counts, True)
 
@@ -251,7 +266,9 @@ def publish_parquet_only(settings: Settings, run_id: str) -> Path:
     tables = spark_tables(settings, "marts")
     missing = [t for t in CONTRACT_TABLES if t not in tables]
     if missing:
-        raise PublishError(f"not publishing: contract table(s) {', '.join(missing)} missing from Spark schema marts")
+        raise PublishError(
+            f"not publishing: contract table(s) {', '.join(missing)} missing from Spark schema marts"
+        )
     target = settings.published_path
     target.parent.mkdir(parents=True, exist_ok=True)
     built_at = datetime.now(UTC)

@@ -84,7 +84,10 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
             if not announced:
-                print(f"waiting for the warehouse: DuckDB lock held by another process ({exc})", flush=True)
+                print(
+                    f"waiting for the warehouse: DuckDB lock held by another process ({exc})",
+                    flush=True,
+                )
                 announced = True
             time.sleep(0.5)
     configure(con, settings)

@@ -21,7 +21,19 @@ T = fixture.T
 MIN_RESPONDENTS = 5
 
 
-def _a(aid, at, survey, question, score, store, customer=None, email=None, phone=None, card=None, order=None):
+def _a(
+    aid,
+    at,
+    survey,
+    question,
+    score,
+    store,
+    customer=None,
+    email=None,
+    phone=None,
+    card=None,
+    order=None,
+):
     # answer_id, answered_at, survey, question, score, order_id, store_id, customer_id,
     # email, phone, loyalty_card_id, comment
     return (aid, T(at), survey, question, score, order, store, customer, email, phone, card, None)
@@ -88,7 +100,9 @@ def write_warehouse(path: Path) -> None:
             for line, row in enumerate(feed_rows, start=2):
                 con.execute(sql, [*row, 1, line, loaded])
         for verdict in fixture.LEAD_VERDICTS:
-            con.execute("insert into quality.lead_verdicts values (?, ?, ?, ?, ?, ?)", list(verdict))
+            con.execute(
+                "insert into quality.lead_verdicts values (?, ?, ?, ?, ?, ?)", list(verdict)
+            )
     finally:
         con.close()
 
@@ -102,7 +116,10 @@ def con(tmp_path_factory):
         write_warehouse(workdir / "data" / "warehouse.duckdb")
         project = fixture.prepare_project(workdir)
         stores = workdir / "seeds" / "stores.csv"
-        stores.write_text(stores.read_text().rstrip("\n") + "\nS3,Store Three,North,Northcity,express,2022-01-01\n")
+        stores.write_text(
+            stores.read_text().rstrip("\n")
+            + "\nS3,Store Three,North,Northcity,express,2022-01-01\n"
+        )
         result = fixture.run_dbt(
             project, ["build", "--vars", f"{{cx_min_respondents: {MIN_RESPONDENTS}}}"]
         )
@@ -187,18 +204,21 @@ def test_identity_resolution(con):
         "select customer_id, resolution_method from int_survey_respondents_resolved where answer_id = 'R6'"
     ).fetchone()
     assert unresolved == (None, "unresolved")
-    assert got == {
-        "R1": "C2 customer_id",
-        "R2": "C1 email",  # '  Anna@Example.COM ' = C1's ' Anna@Example.COM ' once trimmed and lower-cased
-        "R3": "C3 phone",  # 8 (912) 333-44-55 -> 79123334455 = C3's 9123334455 with prefix 7
-        "R4": "C2 phone",  # +7 912 000-11-22 -> 79120001122 = C2's '+7 912 000 11 22'
-        "R5": "C1 loyalty_card",  # 'ab 123' -> AB123 = C1's 'ab-123'
-        "R6": None,
-        "R7": "C4 email",  # email (C4) is trusted before phone (C3)
-        "R8": "C3 customer_id",
-        "R9": "C4 customer_id",
-        "R10": "C1 email",
-    }
+    assert (
+        got
+        == {
+            "R1": "C2 customer_id",
+            "R2": "C1 email",  # '  Anna@Example.COM ' = C1's ' Anna@Example.COM ' once trimmed and lower-cased
+            "R3": "C3 phone",  # 8 (912) 333-44-55 -> 79123334455 = C3's 9123334455 with prefix 7
+            "R4": "C2 phone",  # +7 912 000-11-22 -> 79120001122 = C2's '+7 912 000 11 22'
+            "R5": "C1 loyalty_card",  # 'ab 123' -> AB123 = C1's 'ab-123'
+            "R6": None,
+            "R7": "C4 email",  # email (C4) is trusted before phone (C3)
+            "R8": "C3 customer_id",
+            "R9": "C4 customer_id",
+            "R10": "C1 email",
+        }
+    )
 
 
 def test_callback_list(con):
@@ -220,9 +240,12 @@ def test_callback_list(con):
     # R2 and R10 are one response (same email, same day): both low questions listed
     assert rows["R2"][6] == "prices=1, queue=2"
     # nothing of it is in marts
-    assert con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name like '%callback%'"
-    ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name like '%callback%'"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_store_live_matches_metric_values(con):

@@ -76,7 +76,12 @@ def _landing_files(landing) -> int:
         if not folder.is_dir():
             continue
         for p in folder.iterdir():
-            if p.is_file() and not p.is_symlink() and not p.name.startswith((".", "_")) and p.name.endswith(ALLOWED_EXTENSIONS):
+            if (
+                p.is_file()
+                and not p.is_symlink()
+                and not p.name.startswith((".", "_"))
+                and p.name.endswith(ALLOWED_EXTENSIONS)
+            ):
                 n += 1
     return n
 
@@ -89,20 +94,37 @@ def test_two_runs_together_and_hammering_readers(generated_landing, tmp_path):
     published = tmp_path / "data" / "published" / "flywheel.duckdb"
     stop = tmp_path / "stop"
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(published), str(stop), str(tmp_path / f"reader{i}.json")])
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                READER,
+                str(published),
+                str(stop),
+                str(tmp_path / f"reader{i}.json"),
+            ]
+        )
         for i in range(3)
     ]
     # Create the Dagster home and its storage first: two processes creating the SQLite
     # tables of a brand-new home at the same instant race ("table runs already exists").
-    subprocess.run([sys.executable, "-m", "orchestration.cli", "prepare-home"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "-c", "import dagster as dg; dg.DagsterInstance.get().get_runs(limit=1)"],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "prepare-home"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run(
+        [sys.executable, "-c", "import dagster as dg; dg.DagsterInstance.get().get_runs(limit=1)"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     runs = [start_cli(env, tmp_path / f"run{i}.log") for i in range(2)]
     try:
         for r in runs:
             assert r.proc.wait(timeout=900) == 0, r.output()[-3000:]
         # More swaps under the readers: publish again three times (same warehouse, same numbers).
-        subprocess.run([sys.executable, "-c", PUBLISH_AGAIN, "3"], cwd=ROOT, env=env, check=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "-c", PUBLISH_AGAIN, "3"], cwd=ROOT, env=env, check=True, timeout=600
+        )
     finally:
         stop.write_text("stop")
         for p in readers:
@@ -117,11 +139,15 @@ def test_two_runs_together_and_hammering_readers(generated_landing, tmp_path):
     seen_sums = set().union(*(r["sums"] for r in results))
     outputs = [r.output() for r in runs]
     run_ids = {r.final()[0] for r in runs}
-    print(f"\nreader queries run: {queries} by 3 processes, errors: {errors}; "
-          f"snapshots seen: {len(seen_runs)} runs; distinct numbers seen: {len(seen_sums)}")
+    print(
+        f"\nreader queries run: {queries} by 3 processes, errors: {errors}; "
+        f"snapshots seen: {len(seen_runs)} runs; distinct numbers seen: {len(seen_sums)}"
+    )
     assert errors == 0, [r["errors"] for r in results]
     assert queries > 100
-    assert len(seen_sums) == 1  # same landing data: every snapshot has the same numbers, never a mix
+    assert (
+        len(seen_sums) == 1
+    )  # same landing data: every snapshot has the same numbers, never a mix
     assert seen_runs <= run_ids | {f"republish-{i}" for i in range(3)}
     assert len(seen_runs) >= 2  # the readers lived through at least one swap
 
@@ -133,10 +159,14 @@ def test_two_runs_together_and_hammering_readers(generated_landing, tmp_path):
         blocked = sum(
             "blocked by limit for pool duckdb_writer" in (r.event_log_entry.user_message or "")
             for run_id in run_ids
-            for r in instance.get_records_for_run(run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=10_000).records
+            for r in instance.get_records_for_run(
+                run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=10_000
+            ).records
         )
     lock_waits = sum(o.count("waiting for the warehouse") for o in outputs)
-    print(f"steps queued behind the other run: {blocked} pool waits, {lock_waits} writer-lock waits")
+    print(
+        f"steps queued behind the other run: {blocked} pool waits, {lock_waits} writer-lock waits"
+    )
     assert blocked + lock_waits > 0
     # The warehouse is whole: every landing file registered exactly once (the second run's
     # ingest found them all known), and the published file is from one of the runs.
@@ -149,11 +179,16 @@ def test_two_runs_together_and_hammering_readers(generated_landing, tmp_path):
 def test_writer_lock_makes_the_second_writer_wait(tmp_path):
     settings = Settings(landing_dir=tmp_path / "landing", data_dir=tmp_path / "data")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from orchestration.lib.settings import Settings; from orchestration.lib.warehouse import writer_lock;"
-         f"s = Settings(landing_dir=None, data_dir=__import__('pathlib').Path({str(settings.data_dir)!r}));"
-         "cm = writer_lock(s); cm.__enter__(); print('held', flush=True); time.sleep(3); cm.__exit__(None, None, None)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from orchestration.lib.settings import Settings; from orchestration.lib.warehouse import writer_lock;"
+            f"s = Settings(landing_dir=None, data_dir=__import__('pathlib').Path({str(settings.data_dir)!r}));"
+            "cm = writer_lock(s); cm.__enter__(); print('held', flush=True); time.sleep(3); cm.__exit__(None, None, None)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     # A writer with a short timeout is refused with a message naming the holder.

@@ -87,7 +87,10 @@ def test_kill_nine_at_many_points(generated_landing, tmp_path):
             attempt = start_cli(env, tmp_path / f"run_kill_{i}.log")
             groups.append(attempt.proc.pid)
             if delay is None:
-                while attempt.proc.poll() is None and "published__bi_snapshot - publishing:" not in attempt.output():
+                while (
+                    attempt.proc.poll() is None
+                    and "published__bi_snapshot - publishing:" not in attempt.output()
+                ):
                     time.sleep(0.05)
                 delay = rng.uniform(0.0, 3.0)
             try:
@@ -105,10 +108,14 @@ def test_kill_nine_at_many_points(generated_landing, tmp_path):
             assert len(runs) == 1, f"kill {i} ({phase}): publish_info names {runs}"
             (run,) = runs
             # the baseline's run, or an attempt that completed its swap before it was killed
-            assert run == base_id or run in attempt.run_ids() or any(
-                run in (tmp_path / f"run_kill_{j}.log").read_text() for j in range(i)
+            assert (
+                run == base_id
+                or run in attempt.run_ids()
+                or any(run in (tmp_path / f"run_kill_{j}.log").read_text() for j in range(i))
             ), f"kill {i}: unknown run {run}"
-            assert sums == expected, f"kill {i} ({phase}): published numbers differ from the baseline"
+            assert sums == expected, (
+                f"kill {i} ({phase}): published numbers differ from the baseline"
+            )
 
         # Recovery: the next run needs no manual step and publishes the same numbers.
         rec = start_cli(env, tmp_path / "run_recover.log")
@@ -119,7 +126,11 @@ def test_kill_nine_at_many_points(generated_landing, tmp_path):
         assert status == "SUCCESS" and runs == {rec_id}
         assert sums == expected
         folder = published.parent
-        leftovers = [p.name for p in folder.iterdir() if p.name.startswith((".flywheel.duckdb", ".parquet.link"))]
+        leftovers = [
+            p.name
+            for p in folder.iterdir()
+            if p.name.startswith((".flywheel.duckdb", ".parquet.link"))
+        ]
         assert leftovers == [], leftovers
         assert len([p for p in folder.glob(".parquet.*") if p.is_dir()]) <= 2
         assert not list((tmp_path / "data" / "restricted").glob(".*tmp*"))

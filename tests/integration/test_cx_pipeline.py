@@ -42,15 +42,42 @@ def write_canaries(folder: Path, name: str, comment: str) -> list[str]:
     ids = []
     with open(folder / name, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["answer_id", "answered_at", "survey", "question", "score", "order_id", "store_id",
-                    "customer_id", "email", "phone", "loyalty_card_id", "comment"])
+        w.writerow(
+            [
+                "answer_id",
+                "answered_at",
+                "survey",
+                "question",
+                "score",
+                "order_id",
+                "store_id",
+                "customer_id",
+                "email",
+                "phone",
+                "loyalty_card_id",
+                "comment",
+            ]
+        )
         for i in range(CANARIES):
             aid = f"CANARY{i:05d}"
             ids.append(aid)
             p = canary_phone(i)
-            w.writerow([aid, f"{END_DATE} 12:{i % 60:02d}:{i % 60:02d}", "csi", "store_visit", 1 + i % 2, "",
-                        "S01", "", canary_email(i).upper(), f"+7 ({p[1:4]}) {p[4:7]}-{p[7:9]}-{p[9:]}", "",
-                        f"{comment} {canary_email(i)}"])
+            w.writerow(
+                [
+                    aid,
+                    f"{END_DATE} 12:{i % 60:02d}:{i % 60:02d}",
+                    "csi",
+                    "store_visit",
+                    1 + i % 2,
+                    "",
+                    "S01",
+                    "",
+                    canary_email(i).upper(),
+                    f"+7 ({p[1:4]}) {p[4:7]}-{p[7:9]}-{p[9:]}",
+                    "",
+                    f"{comment} {canary_email(i)}",
+                ]
+            )
     return ids
 
 
@@ -95,8 +122,10 @@ def captured_fds(path: Path):
 
 def run(job: str, log: Path) -> dg.ExecuteInProcessResult:
     with captured_fds(log):
-        result = defs().resolve_job_def(job).execute_in_process(
-            instance=dg.DagsterInstance.get(), raise_on_error=False
+        result = (
+            defs()
+            .resolve_job_def(job)
+            .execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
         )
     assert result.success, job
     return result
@@ -118,8 +147,15 @@ def cx_env(generated_landing, tmp_path_factory):
         mp.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE + timedelta(days=1)}T06:00:00")
         log = root / "captured.log"
         result = run("pipeline_job", log)
-        yield {"root": root, "data": root / "data", "landing": landing, "manifest": manifest,
-               "canaries": canaries, "log": log, "run_ids": [result.run_id]}
+        yield {
+            "root": root,
+            "data": root / "data",
+            "landing": landing,
+            "manifest": manifest,
+            "canaries": canaries,
+            "log": log,
+            "run_ids": [result.run_id],
+        }
 
 
 def warehouse(env, read_only=True):
@@ -129,10 +165,13 @@ def warehouse(env, read_only=True):
 def expected_callbacks(env) -> set[str]:
     """Second method: csi/cx answers scoring below 3 answered on the last day, filtered in Python."""
     con = warehouse(env)
-    rows = con.execute("select answer_id, answered_at, survey, score from raw.survey_answers").fetchall()
+    rows = con.execute(
+        "select answer_id, answered_at, survey, score from raw.survey_answers"
+    ).fetchall()
     con.close()
     return {
-        a for a, at, survey, score in rows
+        a
+        for a, at, survey, score in rows
         if survey.strip().lower() in ("csi", "cx") and score < 3 and at.date() == END_DATE
     }
 
@@ -163,14 +202,18 @@ def test_callback_list_holds_the_planted_low_scores(cx_env):
         r = by_id[aid]
         # resolved to the customer the generator chose, by the method it planted
         assert r["customer_id"] == c["customer_id"]
-        assert r["resolution_method"] == c["identified_by"].replace("loyalty_card_id", "loyalty_card")
+        assert r["resolution_method"] == c["identified_by"].replace(
+            "loyalty_card_id", "loyalty_card"
+        )
         assert int(r["score"]) == c["score"]
         assert r["email"] or r["phone"] or r["loyalty_card_id"], aid
     # the canaries' contact details, normalised: lower-case email, 11-digit phone starting with 7
     assert by_id["CANARY00007"]["email"] == canary_email(7)
     assert by_id["CANARY00007"]["phone"] == canary_phone(7)
 
-    restricted = duckdb.connect(str(cx_env["data"] / "restricted" / "restricted.duckdb"), read_only=True)
+    restricted = duckdb.connect(
+        str(cx_env["data"] / "restricted" / "restricted.duckdb"), read_only=True
+    )
     n = restricted.execute("select count(*) from restricted.restricted.callback_list").fetchone()[0]
     restricted.close()
     assert n == len(expected)
@@ -180,7 +223,9 @@ def _needles(env) -> list[str]:
     return [canary_email(i) for i in range(CANARIES)] + [canary_phone(i) for i in range(CANARIES)]
 
 
-def _varchar_hits(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]], needle_table: str) -> list:
+def _varchar_hits(
+    con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]], needle_table: str
+) -> list:
     hits = []
     for relation, column in tables:
         n = con.execute(
@@ -213,7 +258,9 @@ def test_canaries_never_leave_the_restricted_side(cx_env):
     for f in files:
         cols = [
             (f"read_parquet('{f}')", name)
-            for name, typ, *_ in con.execute(f"describe select * from read_parquet('{f}')").fetchall()
+            for name, typ, *_ in con.execute(
+                f"describe select * from read_parquet('{f}')"
+            ).fetchall()
             if typ == "VARCHAR"
         ]
         assert _varchar_hits(con, cols, "needles") == [], f
@@ -223,10 +270,20 @@ def test_canaries_never_leave_the_restricted_side(cx_env):
     instance = dg.DagsterInstance.get()
     texts = [cx_env["log"].read_bytes()]
     for run_id in cx_env["run_ids"]:
-        texts.append("\n".join(str(e.user_message) + str(e.dagster_event) for e in instance.all_logs(run_id)).encode())
-    for folder in (cx_env["root"] / "dagster_home", cx_env["data"] / "gx_data_docs",
-                   cx_env["data"] / "gx_validation_results", Path("dbt_project") / "logs"):
-        texts += [p.read_bytes() for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+        texts.append(
+            "\n".join(
+                str(e.user_message) + str(e.dagster_event) for e in instance.all_logs(run_id)
+            ).encode()
+        )
+    for folder in (
+        cx_env["root"] / "dagster_home",
+        cx_env["data"] / "gx_data_docs",
+        cx_env["data"] / "gx_validation_results",
+        Path("dbt_project") / "logs",
+    ):
+        texts += (
+            [p.read_bytes() for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+        )
     # the logs are really there: the run logged the export and dbt's model names
     assert b"callback export" in texts[0] and b"restricted_callback_list" in texts[0]
     blob = b"\n".join(texts).lower()
@@ -239,13 +296,17 @@ def test_canaries_never_leave_the_restricted_side(cx_env):
 def test_relanded_file_keeps_each_answer_once(cx_env):
     # the same answers landed again under a new name with changed comments: raw keeps the
     # latest version, and the CSV and ledger still hold each answer once
-    write_canaries(cx_env["landing"] / "survey_answers", "survey_answers_zz_canary_resent.csv", "resent")
+    write_canaries(
+        cx_env["landing"] / "survey_answers", "survey_answers_zz_canary_resent.csv", "resent"
+    )
     run("ingest_job", cx_env["log"])
     cx_env["run_ids"].append(run("cx_region_job", cx_env["log"]).run_id)
     rows = read_csv(cx_env["data"] / "restricted" / f"callbacks_{END_DATE}.csv")
     ids = [r["answer_id"] for r in rows]
     assert len(ids) == len(set(ids)) and set(ids) == expected_callbacks(cx_env)
-    assert {r["comment"].split()[0] for r in rows if r["answer_id"].startswith("CANARY")} == {"resent"}
+    assert {r["comment"].split()[0] for r in rows if r["answer_id"].startswith("CANARY")} == {
+        "resent"
+    }
     con = warehouse(cx_env)
     dup = con.execute(
         "select count(*) - count(distinct answer_id) from restricted.callback_exports"
@@ -274,8 +335,12 @@ def test_store_run_picks_up_new_answers_and_updates_only_what_changed(cx_env):
         w = csv.writer(fh)
         w.writerow(["answer_id", "answered_at", "survey", "question", "score", "store_id"])
         # nps 10, 9 (promoters), 0 (detractor) and a csi 5 at S02 on the last day
-        for aid, survey, q, score in (("LIVE1", "nps", "recommend", 10), ("LIVE2", "nps", "recommend", 9),
-                                      ("LIVE3", "nps", "recommend", 0), ("LIVE4", "csi", "store_visit", 5)):
+        for aid, survey, q, score in (
+            ("LIVE1", "nps", "recommend", 10),
+            ("LIVE2", "nps", "recommend", 9),
+            ("LIVE3", "nps", "recommend", 0),
+            ("LIVE4", "csi", "store_visit", 5),
+        ):
             w.writerow([aid, f"{END_DATE} 20:00:00", survey, q, score, "S02"])
     live_file = cx_env["data"] / "published" / "cx_store_live.duckdb"
     mtime = live_file.stat().st_mtime

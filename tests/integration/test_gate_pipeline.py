@@ -11,7 +11,9 @@ from tests.integration.conftest import END_DATE
 from tests.integration.pipeline_helpers import copy_landing, published, run_pipeline
 from tests.integration.test_gate_dagster import _wait_for, receivers  # noqa: F401  (fixture)
 
-LEADS_HEADER = "lead_id,created_at,channel,campaign,email,phone,qualified_at,disqualified_reason,customer_id"
+LEADS_HEADER = (
+    "lead_id,created_at,channel,campaign,email,phone,qualified_at,disqualified_reason,customer_id"
+)
 
 
 def _batch(prefix: str, n: int, uncontactable: int) -> str:
@@ -47,7 +49,9 @@ def test_gate_in_the_pipeline(generated_landing, tmp_path, flywheel_env, receive
     alert_defs.quality_check_alerts(ctx)
     _wait_for(hooks, 1)
     warning_texts = [h["text"] for h in hooks]
-    assert any(collapse["channel"] in t and collapse["month"] in t for t in warning_texts), warning_texts
+    assert any(collapse["channel"] in t and collapse["month"] in t for t in warning_texts), (
+        warning_texts
+    )
     digest_before = _file_digest(snapshot)
     con = published()
     (run_before,) = con.execute("select distinct run_id from marts.publish_info").fetchone()
@@ -79,5 +83,7 @@ def test_gate_in_the_pipeline(generated_landing, tmp_path, flywheel_env, receive
     good = run_pipeline()
     assert "published/bi_snapshot" in _materialized(good)
     con = published()
-    assert con.execute("select distinct run_id from marts.publish_info").fetchone()[0] == good.run_id
+    assert (
+        con.execute("select distinct run_id from marts.publish_info").fetchone()[0] == good.run_id
+    )
     con.close()

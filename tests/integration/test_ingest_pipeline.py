@@ -20,15 +20,27 @@ def _norm(v):
 
 
 def run_ingest() -> dg.ExecuteInProcessResult:
-    result = defs.resolve_job_def("ingest_job").execute_in_process(instance=dg.DagsterInstance.get())
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=dg.DagsterInstance.get()
+    )
     assert result.success
     return result
 
 
 def table_snapshot(con) -> dict:
     return {
-        feed: con.execute(f"select count(*), sum(hash(t)) from (select * exclude (_ingested_at, _file_id) from raw.{feed}) t").fetchone()
-        for feed in ("customers", "leads", "orders", "order_items", "marketing_spend", "survey_answers", "support_contacts")
+        feed: con.execute(
+            f"select count(*), sum(hash(t)) from (select * exclude (_ingested_at, _file_id) from raw.{feed}) t"
+        ).fetchone()
+        for feed in (
+            "customers",
+            "leads",
+            "orders",
+            "order_items",
+            "marketing_spend",
+            "survey_answers",
+            "support_contacts",
+        )
     }
 
 
@@ -47,7 +59,10 @@ def test_ingest_matches_manifest(landing_copy):
     con = duckdb.connect(str(load_settings().warehouse_path), read_only=True)
 
     # Every planted bad row is quarantined at its file and line, with the planted rule.
-    got = {(r[0], r[1], r[2]): r[3] for r in con.execute("select feed, path, line, rule from meta.quarantine").fetchall()}
+    got = {
+        (r[0], r[1], r[2]): r[3]
+        for r in con.execute("select feed, path, line, rule from meta.quarantine").fetchall()
+    }
     planted = {(b["feed"], b["path"], b["line"]): b["rule"] for b in manifest["bad_rows"]}
     assert {k: got.get(k) for k in planted} == planted
     # ...and nothing else is quarantined: no good row lost.
@@ -57,12 +72,16 @@ def test_ingest_matches_manifest(landing_copy):
     for feed, exp in manifest["expected"].items():
         (n,) = con.execute(f"select count(*) from raw.{feed}").fetchone()
         assert n == exp["distinct_good_keys"], feed
-    replaced = dict(con.execute("select feed, sum(rows_replaced) from meta.files group by feed").fetchall())
+    replaced = dict(
+        con.execute("select feed, sum(rows_replaced) from meta.files group by feed").fetchall()
+    )
     for feed, n in manifest["expected_replacements"].items():
         assert replaced.get(feed, 0) == n, feed
 
     # Files: the rejected one names its column, the doubled one is a duplicate.
-    files = {r[0]: r[1:] for r in con.execute("select path, outcome, reason from meta.files").fetchall()}
+    files = {
+        r[0]: r[1:] for r in con.execute("select path, outcome, reason from meta.files").fetchall()
+    }
     for rej in manifest["rejected_files"]:
         outcome, reason = files[rej["path"]]
         assert outcome == "rejected" and rej["column"] in reason and rej["path"] in reason
@@ -88,16 +107,26 @@ def test_ingest_matches_manifest(landing_copy):
         for row in corr["rows"]:
             where = " and ".join(f"{k} = ?" for k in row["key"])
             cols = ", ".join(row["changed"])
-            got_row = con.execute(f"select {cols} from raw.{feed} where {where}", list(row["key"].values())).fetchone()
+            got_row = con.execute(
+                f"select {cols} from raw.{feed} where {where}", list(row["key"].values())
+            ).fetchone()
             assert [_norm(v) for v in got_row] == [_norm(v) for v in row["changed"].values()]
 
     # Offsets were converted to the warehouse time zone (UTC here).
     for ex in manifest["tz_examples"]:
         feed = ex["feed"]
-        ts_col = {"orders": "ordered_at", "leads": "created_at", "survey_answers": "answered_at",
-                  "customers": "registered_at", "support_contacts": "contacted_at"}[feed]
+        ts_col = {
+            "orders": "ordered_at",
+            "leads": "created_at",
+            "survey_answers": "answered_at",
+            "customers": "registered_at",
+            "support_contacts": "contacted_at",
+        }[feed]
         where = " and ".join(f"{k} = ?" for k in ex["key"])
-        (ts,) = con.execute(f"select strftime({ts_col}, '%Y-%m-%d %H:%M:%S') from raw.{feed} where {where}", list(ex["key"].values())).fetchone()
+        (ts,) = con.execute(
+            f"select strftime({ts_col}, '%Y-%m-%d %H:%M:%S') from raw.{feed} where {where}",
+            list(ex["key"].values()),
+        ).fetchone()
         assert ts == ex["expected_utc"]
     con.close()
 
@@ -121,6 +150,9 @@ def test_rerun_and_doubled_file_change_nothing(landing_copy):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     assert table_snapshot(con) == before
     assert con.execute("select count(*) from meta.quarantine").fetchone()[0] == q_before
-    outcomes = Counter(r[0] for r in con.execute("select outcome from meta.files offset ?", [files_before]).fetchall())
+    outcomes = Counter(
+        r[0]
+        for r in con.execute("select outcome from meta.files offset ?", [files_before]).fetchall()
+    )
     assert outcomes == {"duplicate_content": 1}
     con.close()

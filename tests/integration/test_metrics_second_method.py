@@ -58,9 +58,13 @@ def _records(landing: Path, entry: dict, manifest: dict) -> list[dict]:
 
 
 def load_feed(landing: Path, manifest: dict, feed: str) -> dict[tuple, dict]:
-    skip = {f["path"] for f in manifest["rejected_files"]} | {f["path"] for f in manifest["duplicate_files"]}
+    skip = {f["path"] for f in manifest["rejected_files"]} | {
+        f["path"] for f in manifest["duplicate_files"]
+    }
     rows: dict[tuple, dict] = {}
-    for entry in sorted((f for f in manifest["files"] if f["feed"] == feed), key=lambda f: f["path"]):
+    for entry in sorted(
+        (f for f in manifest["files"] if f["feed"] == feed), key=lambda f: f["path"]
+    ):
         if entry["path"] in skip:
             continue
         for rec in _records(landing, entry, manifest):
@@ -134,7 +138,9 @@ def test_revenue_and_gross_margin(built):
 
 
 def _gate_sets(manifest):
-    invalid = {q["lead_id"] for q in manifest["lead_quality"] if q["expectation"] != "duplicate_lead"}
+    invalid = {
+        q["lead_id"] for q in manifest["lead_quality"] if q["expectation"] != "duplicate_lead"
+    }
     dups = {q["lead_id"] for q in manifest["lead_quality"] if q["expectation"] == "duplicate_lead"}
     return invalid, dups
 
@@ -143,7 +149,8 @@ def test_leads_and_qualified_leads(built):
     landing, manifest, con = built
     invalid, dups = _gate_sets(manifest)
     leads = [
-        lead for lead in load_feed(landing, manifest, "leads").values()
+        lead
+        for lead in load_feed(landing, manifest, "leads").values()
         if lead["lead_id"].strip() not in invalid | dups and in_month(lead["created_at"])
     ]
     qualified = [lead for lead in leads if (lead.get("qualified_at") or "").strip()]
@@ -159,10 +166,13 @@ def test_leads_and_qualified_leads(built):
 def test_cac_of_one_channel(built):
     landing, manifest, con = built
     invalid, dups = _gate_sets(manifest)
-    leads = {k[0]: v for k, v in load_feed(landing, manifest, "leads").items() if k[0] not in invalid}
+    leads = {
+        k[0]: v for k, v in load_feed(landing, manifest, "leads").items() if k[0] not in invalid
+    }
     customers = load_feed(landing, manifest, "customers")
     spend = sum(
-        Decimal(s["spend"]) for s in load_feed(landing, manifest, "marketing_spend").values()
+        Decimal(s["spend"])
+        for s in load_feed(landing, manifest, "marketing_spend").values()
         if s["channel"].strip() == "paid_search" and s["spend_date"].startswith(MONTH)
     )
     pointing = defaultdict(list)  # customer -> leads whose customer_id points at it
@@ -174,11 +184,17 @@ def test_cac_of_one_channel(built):
         named = (cust.get("lead_id") or "").strip()
         if named in leads:
             return leads[named]["channel"].strip()
-        cands = sorted(pointing.get(cust["customer_id"].strip(), []),
-                       key=lambda lead: (lead["lead_id"] in dups, ts(lead["created_at"]), lead["lead_id"]))
+        cands = sorted(
+            pointing.get(cust["customer_id"].strip(), []),
+            key=lambda lead: (lead["lead_id"] in dups, ts(lead["created_at"]), lead["lead_id"]),
+        )
         return cands[0]["channel"].strip() if cands else "direct"
 
-    acquired = sum(1 for c in customers.values() if in_month(c["registered_at"]) and channel_of(c) == "paid_search")
+    acquired = sum(
+        1
+        for c in customers.values()
+        if in_month(c["registered_at"]) and channel_of(c) == "paid_search"
+    )
     assert acquired > 0
     value, numerator, denominator = metric(con, "cac", "channel", "paid_search")
     assert close(numerator, spend) and denominator == acquired
@@ -189,7 +205,8 @@ def test_nps_of_one_store(built):
     landing, manifest, con = built
     orders = load_feed(landing, manifest, "orders")
     answers = [
-        a for a in load_feed(landing, manifest, "survey_answers").values()
+        a
+        for a in load_feed(landing, manifest, "survey_answers").values()
         if a["survey"].strip().lower() == "nps" and in_month(a["answered_at"])
     ]
 

@@ -41,19 +41,25 @@ def _card(kind: str, i: int) -> str:
 def _plant(landing) -> list[str]:
     canaries: list[str] = []
     cust = ["customer_id,registered_at,lead_id,email,phone,loyalty_card_id,region"]
-    leads = ["lead_id,created_at,channel,campaign,email,phone,qualified_at,disqualified_reason,customer_id"]
-    survey = ["answer_id,answered_at,survey,question,score,store_id,email,phone,loyalty_card_id,comment"]
+    leads = [
+        "lead_id,created_at,channel,campaign,email,phone,qualified_at,disqualified_reason,customer_id"
+    ]
+    survey = [
+        "answer_id,answered_at,survey,question,score,store_id,email,phone,loyalty_card_id,comment"
+    ]
     for i in range(N):
         day = 1 + i % 28
         e, p, c = _email("c", i), _phone(931, i), _card("c", i)
         cust.append(f"CNRY-C{i:04d},2026-10-{day:02d} 10:00:00,,{e},{p},{c},Ural")
         canaries += [e, p, c]
         e, p = _email("l", i), _phone(932, i)
-        leads.append(f"CNRY-L{i:04d},2026-10-{day:02d} 11:00:00,{CHANNELS[i % len(CHANNELS)]},canary,{e},{p},,,")
+        leads.append(
+            f"CNRY-L{i:04d},2026-10-{day:02d} 11:00:00,{CHANNELS[i % len(CHANNELS)]},canary,{e},{p},,,"
+        )
         canaries += [e, p]
         e, p, c = _email("s", i), _phone(933, i), _card("s", i)
         survey.append(
-            f'CNRY-S{i:04d},2026-10-{day:02d} 12:00:00,csi,store_visit,{1 + i % 5},S01,{e},{p},{c},'
+            f"CNRY-S{i:04d},2026-10-{day:02d} 12:00:00,csi,store_visit,{1 + i % 5},S01,{e},{p},{c},"
             f'"please call me back at {e} or {p}"'
         )
         canaries += [e, p, c]
@@ -67,9 +73,18 @@ def _plant(landing) -> list[str]:
 def _texts_of(con: duckdb.DuckDBPyConnection, relations: list[str]) -> list[str]:
     out = []
     for rel in relations:
-        cols = [r[0] for r in con.execute(f"describe select * from {rel}").fetchall() if r[1] == "VARCHAR"]
+        cols = [
+            r[0]
+            for r in con.execute(f"describe select * from {rel}").fetchall()
+            if r[1] == "VARCHAR"
+        ]
         for c in cols:
-            out += [r[0] for r in con.execute(f'select distinct "{c}"::varchar from {rel} where "{c}" is not null').fetchall()]
+            out += [
+                r[0]
+                for r in con.execute(
+                    f'select distinct "{c}"::varchar from {rel} where "{c}" is not null'
+                ).fetchall()
+            ]
     return out
 
 
@@ -79,7 +94,9 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
     landing = copy_landing(src, tmp_path / "landing")
     flywheel_env(landing)
     canaries = _plant(landing)
-    assert len(set(canaries)) == len(canaries) == N * 8 + N * 3  # 8 planted values per index + 3 digit forms
+    assert (
+        len(set(canaries)) == len(canaries) == N * 8 + N * 3
+    )  # 8 planted values per index + 3 digit forms
     s = load_settings()
 
     result = run_pipeline()
@@ -90,8 +107,14 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
 
     # The canaries went through: loaded and hashed (not quarantined, not dropped).
     wh = duckdb.connect(str(s.warehouse_path), read_only=True)
-    loaded = [wh.execute(f"select count(*) from raw.{t} where {k} like 'CNRY-%'").fetchone()[0]
-              for t, k in (("customers", "customer_id"), ("leads", "lead_id"), ("survey_answers", "answer_id"))]
+    loaded = [
+        wh.execute(f"select count(*) from raw.{t} where {k} like 'CNRY-%'").fetchone()[0]
+        for t, k in (
+            ("customers", "customer_id"),
+            ("leads", "lead_id"),
+            ("survey_answers", "answer_id"),
+        )
+    ]
     wh.close()
     assert loaded == [N, N, N]
     pub = open_snapshot(s.published_path)
@@ -109,8 +132,12 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
         if hits:
             found.setdefault(where, set()).update(hits)
 
-    tables = [f"marts.{r[0]}" for r in pub.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+    tables = [
+        f"marts.{r[0]}"
+        for r in pub.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    ]
     scan("published duckdb", "\n".join(_texts_of(pub, tables)))
     pub.close()
     pq = duckdb.connect()
@@ -134,7 +161,9 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
     scan("alerts", "\n".join(alerts))
 
     n_found = sum(len(v) for v in found.values())
-    print(f"\nPII canaries planted: {len(canaries)} (emails {3 * N}, phones {3 * N} + {3 * N} digit forms, "
-          f"cards {2 * N}); places searched: published, parquet ({len(parquet_files)} files), dagster home, "
-          f"stdout/stderr, GX docs, dbt ({len(dbt_files)} files), alerts ({len(alerts)}); canaries found: {n_found}")
+    print(
+        f"\nPII canaries planted: {len(canaries)} (emails {3 * N}, phones {3 * N} + {3 * N} digit forms, "
+        f"cards {2 * N}); places searched: published, parquet ({len(parquet_files)} files), dagster home, "
+        f"stdout/stderr, GX docs, dbt ({len(dbt_files)} files), alerts ({len(alerts)}); canaries found: {n_found}"
+    )
     assert n_found == 0, {k: sorted(v)[:5] for k, v in found.items()}

@@ -44,9 +44,12 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
     for f in manifest["rejected_files"] + manifest["duplicate_files"]:
         expected_files[f["feed"]] -= 1
     reader = open_snapshot(s.published_path)  # a BI session open across the next publish
-    info = {r[0]: r[1:] for r in reader.execute(
-        "select feed, files_loaded, data_newest_at, built_at from marts.publish_info"
-    ).fetchall()}
+    info = {
+        r[0]: r[1:]
+        for r in reader.execute(
+            "select feed, files_loaded, data_newest_at, built_at from marts.publish_info"
+        ).fetchall()
+    }
     assert {f: v[0] for f, v in info.items()} == dict(expected_files)
     for feed in ("orders", "leads", "customers", "survey_answers"):
         newest = info[feed][1]
@@ -54,8 +57,13 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
     assert info["order_items"][1] is None  # no timestamp of its own
 
     # Run again on the same files, and land one file again under a new name.
-    some = next(f for f in manifest["files"] if f["feed"] == "orders" and f["format"] == "csv"
-                and f["path"] not in {r["path"] for r in manifest["rejected_files"]})
+    some = next(
+        f
+        for f in manifest["files"]
+        if f["feed"] == "orders"
+        and f["format"] == "csv"
+        and f["path"] not in {r["path"] for r in manifest["rejected_files"]}
+    )
     shutil.copy(landing / some["path"], landing / "orders" / "zz_landed_again.csv")
     second = run_pipeline()
     runs2, sums2 = published_checksums(s.published_path)
@@ -64,25 +72,36 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
     assert parquet_checksums(s.published_path.parent / "parquet") == pq1
 
     # The reader opened before the second publish still sees the first snapshot, whole.
-    assert reader.execute("select distinct run_id from marts.publish_info").fetchall() == [(first.run_id,)]
+    assert reader.execute("select distinct run_id from marts.publish_info").fetchall() == [
+        (first.run_id,)
+    ]
     assert table_checksums(reader) == sums1
     reader.close()
 
     # The restricted file: owner-only, beside (not inside) published/, with the quarantine.
     r = s.restricted_path
-    assert stat.S_IMODE(r.stat().st_mode) == 0o600 and stat.S_IMODE(r.parent.stat().st_mode) == 0o700
+    assert (
+        stat.S_IMODE(r.stat().st_mode) == 0o600 and stat.S_IMODE(r.parent.stat().st_mode) == 0o700
+    )
     con = open_snapshot(r)
     n_bad = con.execute("select count(*) from restricted.quarantine").fetchone()[0]
     con.close()
     assert n_bad == len(manifest["bad_rows"])
     pub = open_snapshot(s.published_path)
-    names = {row[0] for row in pub.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    names = {
+        row[0]
+        for row in pub.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall()
+    }
     pub.close()
     assert not any("quarantine" in n or "callback" in n for n in names), names
 
     # The PII key is in no file the pipeline wrote (DuckDB, Parquet, restricted, logs).
     holders = [
-        str(p) for root in (s.data_dir, tmp_path / "dagster_home") for p in root.rglob("*")
+        str(p)
+        for root in (s.data_dir, tmp_path / "dagster_home")
+        for p in root.rglob("*")
         if p.is_file() and not p.is_symlink() and KEY in p.read_bytes()
     ]
     assert holders == []
@@ -108,14 +127,26 @@ def test_pipeline_under_low_memory_limit(generated_landing, tmp_path, flywheel_e
 
     from orchestration.defs.transform import DBT_DIR
 
-    res = dbtRunner().invoke([
-        "show", "--inline",
-        "select current_setting('memory_limit') as m, current_setting('temp_directory') as t",
-        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs"), "--quiet",
-    ])
+    res = dbtRunner().invoke(
+        [
+            "show",
+            "--inline",
+            "select current_setting('memory_limit') as m, current_setting('temp_directory') as t",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp_path / "dbt_target"),
+            "--log-path",
+            str(tmp_path / "dbt_logs"),
+            "--quiet",
+        ]
+    )
     assert res.success
     row = res.result.results[0].agate_table.rows[0]
     # 256 MB = 256e6 bytes = 244.14 MiB, as DuckDB prints it
     assert (row[0], row[1]) == (f"{256e6 / 2**20:.1f} MiB", str(spill))
-    print(f"\nlow memory: pipeline published under memory_limit=256MB; dbt sees {row[0]}, temp {row[1]}")
+    print(
+        f"\nlow memory: pipeline published under memory_limit=256MB; dbt sees {row[0]}, temp {row[1]}"
+    )

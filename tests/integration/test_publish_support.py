@@ -16,7 +16,9 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_RE = re.compile(r"Dagster run ([0-9a-f-]{36}) \(pipeline_job\): (SUCCESS|FAILED)")
-ANY_RUN_RE = re.compile(r"pipeline_job - ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) - ")
+ANY_RUN_RE = re.compile(
+    r"pipeline_job - ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) - "
+)
 
 
 def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
@@ -27,11 +29,14 @@ def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def table_checksums(con: duckdb.DuckDBPyConnection, schema: str = "marts", skip=("publish_info",)) -> dict:
+def table_checksums(
+    con: duckdb.DuckDBPyConnection, schema: str = "marts", skip=("publish_info",)
+) -> dict:
     tables = [
         r[0]
         for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [schema],
         ).fetchall()
         if r[0] not in skip
     ]
@@ -46,7 +51,9 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schema: str = "marts", skip=
 def published_checksums(path: Path) -> tuple[set[str], dict]:
     con = open_snapshot(path)
     try:
-        runs = {r[0] for r in con.execute("select distinct run_id from marts.publish_info").fetchall()}
+        runs = {
+            r[0] for r in con.execute("select distinct run_id from marts.publish_info").fetchall()
+        }
         return runs, table_checksums(con)
     finally:
         con.close()
@@ -59,7 +66,8 @@ def parquet_checksums(folder: Path, skip=("publish_info",)) -> dict:
         if p.stem in skip:
             continue
         out[p.stem] = con.execute(
-            "select count(*), coalesce(sum(md5_number_lower(r::varchar)), 0) from read_parquet(?) r", [str(p)]
+            "select count(*), coalesce(sum(md5_number_lower(r::varchar)), 0) from read_parquet(?) r",
+            [str(p)],
         ).fetchone()
     con.close()
     return out
@@ -93,7 +101,9 @@ class CliRun:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def run_ids(self) -> set[str]:
-        return set(ANY_RUN_RE.findall(self.output())) | {m[0] for m in RUN_RE.findall(self.output())}
+        return set(ANY_RUN_RE.findall(self.output())) | {
+            m[0] for m in RUN_RE.findall(self.output())
+        }
 
     def final(self) -> tuple[str | None, str | None]:
         m = RUN_RE.search(self.output())

@@ -51,15 +51,24 @@ def test_lake_export_and_mirror(tmp_path, monkeypatch):
         # an empty feed still has a file that carries the schema
         con.execute("delete from raw.support_contacts")
         again = spark_engine.export_lake(con, settings, log=lambda _m: None)
-        empty = again.root / "support_contacts" / f"load_date={spark_engine.EMPTY_PARTITION}" / "part_0.parquet"
-        cols = [r[0] for r in con.execute(f"describe select * from read_parquet('{empty}')").fetchall()]
+        empty = (
+            again.root
+            / "support_contacts"
+            / f"load_date={spark_engine.EMPTY_PARTITION}"
+            / "part_0.parquet"
+        )
+        cols = [
+            r[0] for r in con.execute(f"describe select * from read_parquet('{empty}')").fetchall()
+        ]
         assert "contact_id" in cols and "_ingested_at" in cols
         assert not list(again.root.glob(".*"))  # no temporary folders left behind
 
         # mirror: a Spark-built table (Parquet folder) lands in the same DuckDB schema
         folder = spark_engine.table_dir(settings, "marts", "dim_stores")
         folder.mkdir(parents=True)
-        con.execute(f"copy (select 'S1' as store_id, 'North' as region) to '{folder}/part-00000.parquet'")
+        con.execute(
+            f"copy (select 'S1' as store_id, 'North' as region) to '{folder}/part-00000.parquet'"
+        )
         mirrored = spark_engine.mirror_outputs(con, settings, log=lambda _m: None)
         assert mirrored.mirrored and mirrored.tables == {"marts.dim_stores": 1}
         assert con.execute("select region from marts.dim_stores").fetchall() == [("North",)]

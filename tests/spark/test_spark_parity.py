@@ -109,10 +109,14 @@ def builds(tmp_path_factory):
         args = ["build", "--target", "spark", "--exclude-resource-type", "unit_test"]
         if os.environ.get("FLYWHEEL_SPARK_DATA_TESTS", "") != "1":
             args += ["--exclude-resource-type", "test"]
-        ok, out = _dbt(project, args, env={
-            **spark_engine.dbt_env(settings),
-            "FLYWHEEL_SPARK_SHUFFLE_PARTITIONS": "2",
-        })
+        ok, out = _dbt(
+            project,
+            args,
+            env={
+                **spark_engine.dbt_env(settings),
+                "FLYWHEEL_SPARK_SHUFFLE_PARTITIONS": "2",
+            },
+        )
         timings["dbt_spark"] = time.monotonic() - started
         assert ok, out
         print("\nparity timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
@@ -123,7 +127,11 @@ def _normalise(value):
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+        return (
+            value.replace(tzinfo=None)
+            if value.tzinfo is None
+            else value.astimezone(dt.UTC).replace(tzinfo=None)
+        )
     return value
 
 
@@ -171,11 +179,15 @@ def test_published_table_is_identical_on_spark(builds, table):
     finally:
         con.close()
     assert s_cols == d_cols
-    assert len(s_rows) == len(d_rows), f"{table}: {len(s_rows)} rows on Spark, {len(d_rows)} on DuckDB"
+    assert len(s_rows) == len(d_rows), (
+        f"{table}: {len(s_rows)} rows on Spark, {len(d_rows)} on DuckDB"
+    )
     assert d_rows, f"{table} is empty: the comparison would prove nothing"
     mismatches = []
     for d_row, s_row in zip(d_rows, s_rows, strict=True):
-        diff = [(c, dv, sv) for c, dv, sv in zip(d_cols, d_row, s_row, strict=True) if not _same(dv, sv)]
+        diff = [
+            (c, dv, sv) for c, dv, sv in zip(d_cols, d_row, s_row, strict=True) if not _same(dv, sv)
+        ]
         if diff:
             mismatches.append(diff)
     assert not mismatches, f"{table}: {len(mismatches)} row(s) differ, first: {mismatches[:3]}"

@@ -16,8 +16,12 @@ def env(tmp_path):
     landing = tmp_path / "landing"
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "channels.csv").write_text("channel,name,channel_group,is_paid\npaid_search,Paid search,paid,true\n")
-    (seeds / "stores.csv").write_text("store_id,name,region,city,format,opened_on\nS1,One,North,Town,mall,2020-01-01\n")
+    (seeds / "channels.csv").write_text(
+        "channel,name,channel_group,is_paid\npaid_search,Paid search,paid,true\n"
+    )
+    (seeds / "stores.csv").write_text(
+        "store_id,name,region,city,format,opened_on\nS1,One,North,Town,mall,2020-01-01\n"
+    )
     settings = dataclasses.replace(
         load_settings(), landing_dir=landing, data_dir=tmp_path / "data", seeds_dir=seeds
     )
@@ -32,5 +36,3 @@ def write(settings, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"))
     return path
-
-

@@ -23,13 +23,18 @@ def ingest(settings, con, feed="leads"):
 
 
 def tables_intact(con) -> bool:
-    names = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    names = {
+        r[0]
+        for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall()
+    }
     return {"raw.leads", "raw.orders", "meta.files", "meta.quarantine"} <= names
 
 
 INJECTIONS = [
     "'; drop table raw.leads; --",
-    "x\"); delete from meta.files; --",
+    'x"); delete from meta.files; --',
     "1 or 1=1",
     "$(rm -rf /)",
     "{{ env_var('FLYWHEEL_PII_KEY') }}",
@@ -38,15 +43,22 @@ INJECTIONS = [
 
 def test_sql_injection_in_values_is_stored_as_text(env):
     settings, con = env
-    rows = "\n".join(f'L{i},2025-01-01,paid_search,"{v.replace(chr(34), chr(34) * 2)}"' for i, v in enumerate(INJECTIONS))
+    rows = "\n".join(
+        f'L{i},2025-01-01,paid_search,"{v.replace(chr(34), chr(34) * 2)}"'
+        for i, v in enumerate(INJECTIONS)
+    )
     write(settings, "leads/inj.csv", f"{LEADS},campaign\n{rows}\n")
     report = ingest(settings, con)
     assert report.files[0].rows_loaded == len(INJECTIONS)
     assert tables_intact(con)
-    assert sorted(r[0] for r in con.execute("select campaign from raw.leads").fetchall()) == sorted(INJECTIONS)
+    assert sorted(r[0] for r in con.execute("select campaign from raw.leads").fetchall()) == sorted(
+        INJECTIONS
+    )
 
 
-@pytest.mark.parametrize("name", ["'; drop table raw.leads; --.csv", "a\"b.csv", "$(touch pwned).csv", "x%27.csv"])
+@pytest.mark.parametrize(
+    "name", ["'; drop table raw.leads; --.csv", 'a"b.csv', "$(touch pwned).csv", "x%27.csv"]
+)
 def test_sql_injection_in_file_names(env, name):
     settings, con = env
     write(settings, f"leads/{name}", f"{LEADS}\nL1,2025-01-01,paid_search\n")
@@ -76,22 +88,35 @@ def test_symlinked_feed_folder_and_file_out_of_landing(env, tmp_path):
 def test_huge_field_is_quarantined_not_loaded(env):
     settings, con = env
     big = "x" * (12 * 1024 * 1024)  # above the 10 MB line limit
-    write(settings, "leads/huge.csv", f"{LEADS},campaign\nL1,2025-01-01,paid_search,{big}\nL2,2025-01-01,paid_search,ok\n")
+    write(
+        settings,
+        "leads/huge.csv",
+        f"{LEADS},campaign\nL1,2025-01-01,paid_search,{big}\nL2,2025-01-01,paid_search,ok\n",
+    )
     f = ingest(settings, con).files[0]
     # 2 records: L2 loads, the huge line is quarantined.
     assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (2, 1, 1)
-    assert con.execute("select rule, length(raw_values) < 5000 from meta.quarantine").fetchall() == [("malformed_line", True)]
+    assert con.execute(
+        "select rule, length(raw_values) < 5000 from meta.quarantine"
+    ).fetchall() == [("malformed_line", True)]
 
 
 def test_invalid_utf8_and_bom(env):
     settings, con = env
     path = settings.landing_dir / "leads" / "enc.csv"
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"\xef\xbb\xbf" + f"{LEADS}\nL1,2025-01-01,paid_search\nL2\xff\xfe,2025-01-01,paid_search\nL3,2025-01-01,paid_search\n".encode("latin-1"))
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + f"{LEADS}\nL1,2025-01-01,paid_search\nL2\xff\xfe,2025-01-01,paid_search\nL3,2025-01-01,paid_search\n".encode(
+            "latin-1"
+        )
+    )
     f = ingest(settings, con).files[0]
     # 3 records; line 3 is not UTF-8.
     assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (3, 2, 1)
-    assert con.execute("select line, rule from meta.quarantine").fetchall() == [(3, "malformed_line")]
+    assert con.execute("select line, rule from meta.quarantine").fetchall() == [
+        (3, "malformed_line")
+    ]
 
 
 def test_wrong_delimiter_rejects_the_file_naming_the_columns(env):
@@ -157,15 +182,21 @@ def test_corrupt_gzip_and_parquet_are_rejected_not_fatal(env):
 
 def test_far_timestamps_and_duplicate_keys_in_one_file(env):
     settings, con = env
-    write(settings, "leads/t.csv", f"""{LEADS}
+    write(
+        settings,
+        "leads/t.csv",
+        f"""{LEADS}
 L1,1899-12-31,paid_search
 L2,2525-01-01,paid_search
 L3,2025-01-01,paid_search
 L3,2025-01-02,paid_search
-""")
+""",
+    )
     f = ingest(settings, con).files[0]
     assert dict(con.execute("select line, rule from meta.quarantine").fetchall()) == {
-        2: "out_of_range", 3: "out_of_range", 5: "duplicate_key_in_file",
+        2: "out_of_range",
+        3: "out_of_range",
+        5: "duplicate_key_in_file",
     }
     assert (f.rows_loaded, f.rows_quarantined) == (1, 3)
 

@@ -23,7 +23,10 @@ def quarantine(con) -> dict[int, str]:
 
 def test_each_order_rule_quarantines_its_line(env):
     settings, con = env
-    write(settings, "orders/o.csv", f"""
+    write(
+        settings,
+        "orders/o.csv",
+        f"""
         {ORDERS_HEADER}
         o1,c1,2025-03-01 10:00:00,paid,web,,courier,,,RUB
         o2,c1,2025-03-01 10:00:00,paid,store,,in_store,,,
@@ -35,7 +38,8 @@ def test_each_order_rule_quarantines_its_line(env):
         o7,c2,2025-03-01,paid,web,S9,courier,,,
         o8,c2,0202-03-01,paid,web,,courier,,,
         o9,c2,2025-03-01,paid,web,S1,pickup,,,
-    """)
+    """,
+    )
     report = ingest_feed(con, settings, "orders", "r1", log=lambda m: None)
     # Line numbers count the header as line 1.
     assert quarantine(con) == {
@@ -59,7 +63,10 @@ def test_each_order_rule_quarantines_its_line(env):
 
 def test_order_items_ranges_and_types(env):
     settings, con = env
-    write(settings, "order_items/i.csv", """
+    write(
+        settings,
+        "order_items/i.csv",
+        """
         order_id,line_no,sku,category,quantity,unit_price,unit_cost
         o1,1,A,x,2,10.50,4
         o1,2,B,x,0,10,4
@@ -67,16 +74,26 @@ def test_order_items_ranges_and_types(env):
         o1,4,D,x,abc,10,4
         o1,5,E,x,1,"12,5O",4
         o1,x,F,x,1,1,1
-    """)
+    """,
+    )
     ingest_feed(con, settings, "order_items", "r1", log=lambda m: None)
-    assert quarantine(con) == {3: "out_of_range", 4: "out_of_range", 5: "wrong_type", 6: "wrong_type", 7: "wrong_type"}
+    assert quarantine(con) == {
+        3: "out_of_range",
+        4: "out_of_range",
+        5: "wrong_type",
+        6: "wrong_type",
+        7: "wrong_type",
+    }
     (price,) = con.execute("select unit_price from raw.order_items").fetchone()
     assert float(price) == 10.5
 
 
 def test_survey_score_ranges_follow_the_survey(env):
     settings, con = env
-    write(settings, "survey_answers/s.csv", """
+    write(
+        settings,
+        "survey_answers/s.csv",
+        """
         answer_id,answered_at,survey,question,score
         a1,2025-03-01,nps,recommend,10
         a2,2025-03-01,nps,recommend,11
@@ -84,7 +101,8 @@ def test_survey_score_ranges_follow_the_survey(env):
         a4,2025-03-01,csi,order,5
         a5,2025-03-01,cx,queue,6
         a6,2025-03-01,nps,recommend,0
-    """)
+    """,
+    )
     ingest_feed(con, settings, "survey_answers", "r1", log=lambda m: None)
     # nps is 0..10, csi and cx 1..5.
     assert quarantine(con) == {3: "out_of_range", 4: "out_of_range", 6: "out_of_range"}
@@ -93,26 +111,38 @@ def test_survey_score_ranges_follow_the_survey(env):
 
 def test_unterminated_quote_loses_only_its_own_line(env):
     settings, con = env
-    write(settings, "leads/l.csv", """
+    write(
+        settings,
+        "leads/l.csv",
+        """
         lead_id,created_at,channel
         L1,2025-01-01,paid_search
         L2,"2025-01-01,paid_search
         L3,2025-01-01,paid_search
         L4,2025-01-01,paid_search,extra
         L5,2025-01-01,paid_search
-    """)
+    """,
+    )
     report = ingest_feed(con, settings, "leads", "r1", log=lambda m: None)
     f = report.files[0]
     assert f.physical_lines == 6
     assert f.parser == "python-fallback"
     assert quarantine(con) == {3: "malformed_line", 5: "malformed_line"}
-    assert [r[0] for r in con.execute("select lead_id from raw.leads order by 1").fetchall()] == ["L1", "L3", "L5"]
+    assert [r[0] for r in con.execute("select lead_id from raw.leads order by 1").fetchall()] == [
+        "L1",
+        "L3",
+        "L5",
+    ]
     assert f.rows_in == f.rows_loaded + f.rows_quarantined == 5
 
 
 def test_missing_required_column_rejects_file_and_names_it(env):
     settings, con = env
-    write(settings, "orders/bad.csv", "order_id,customer_id,ordered_at,sales_channel\no1,c1,2025-01-01,web\n")
+    write(
+        settings,
+        "orders/bad.csv",
+        "order_id,customer_id,ordered_at,sales_channel\no1,c1,2025-01-01,web\n",
+    )
     write(settings, "orders/good.csv", f"{ORDERS_HEADER}\no2,c1,2025-01-01,paid,web,,courier,,,\n")
     report = ingest_feed(con, settings, "orders", "r1", log=lambda m: None)
     rejected = report.rejected_files
@@ -125,23 +155,37 @@ def test_header_case_extra_columns_and_bom(env):
     settings, con = env
     path = settings.landing_dir / "leads" / "l.csv"
     path.parent.mkdir(parents=True)
-    path.write_bytes("\ufeffLEAD_ID,Created_At,Channel,utm_source\nL1,2025-01-01,paid_search,g\n".encode())
+    path.write_bytes(
+        "\ufeffLEAD_ID,Created_At,Channel,utm_source\nL1,2025-01-01,paid_search,g\n".encode()
+    )
     report = ingest_feed(con, settings, "leads", "r1", log=lambda m: None)
     assert report.files[0].extra_columns == ["utm_source"]
-    assert con.execute("select lead_id, channel from raw.leads").fetchall() == [("L1", "paid_search")]
+    assert con.execute("select lead_id, channel from raw.leads").fetchall() == [
+        ("L1", "paid_search")
+    ]
 
 
 def test_same_content_is_noop_and_later_file_replaces(env):
     settings, con = env
-    write(settings, "orders/a.csv", f"{ORDERS_HEADER}\no1,c1,2025-01-01,paid,web,,courier,,,\no2,c1,2025-01-01,paid,web,,courier,,,\n")
+    write(
+        settings,
+        "orders/a.csv",
+        f"{ORDERS_HEADER}\no1,c1,2025-01-01,paid,web,,courier,,,\no2,c1,2025-01-01,paid,web,,courier,,,\n",
+    )
     ingest_feed(con, settings, "orders", "r1", log=lambda m: None)
     # Re-run: nothing new.
     again = ingest_feed(con, settings, "orders", "r2", log=lambda m: None)
     assert [f.outcome for f in again.files] == ["skipped"]
     # The same bytes under another name: registered as a duplicate, nothing loaded.
-    (settings.landing_dir / "orders" / "a_copy.csv").write_bytes((settings.landing_dir / "orders" / "a.csv").read_bytes())
+    (settings.landing_dir / "orders" / "a_copy.csv").write_bytes(
+        (settings.landing_dir / "orders" / "a.csv").read_bytes()
+    )
     # A correction: o2 becomes returned, o3 is new.
-    write(settings, "orders/b_corrected.csv", f"{ORDERS_HEADER}\no2,c1,2025-01-01,returned,web,,courier,,,\no3,c1,2025-01-02,paid,web,,courier,,,\n")
+    write(
+        settings,
+        "orders/b_corrected.csv",
+        f"{ORDERS_HEADER}\no2,c1,2025-01-01,returned,web,,courier,,,\no3,c1,2025-01-02,paid,web,,courier,,,\n",
+    )
     rep = ingest_feed(con, settings, "orders", "r3", log=lambda m: None)
     outcomes = {f.path: (f.outcome, f.rows_loaded, f.rows_replaced) for f in rep.files}
     assert outcomes == {
@@ -150,7 +194,9 @@ def test_same_content_is_noop_and_later_file_replaces(env):
         "orders/b_corrected.csv": ("loaded", 2, 1),
     }
     assert con.execute("select order_id, status from raw.orders order by 1").fetchall() == [
-        ("o1", "paid"), ("o2", "returned"), ("o3", "paid"),
+        ("o1", "paid"),
+        ("o2", "returned"),
+        ("o3", "paid"),
     ]
 
 
@@ -158,11 +204,19 @@ def test_parquet_jsonl_and_gzip(env):
     settings, con = env
     (settings.landing_dir / "leads").mkdir(parents=True)
     pq.write_table(
-        pa.table({"Lead_Id": ["P1", "P2"], "created_at": ["2025-01-01 00:00:00", None], "channel": ["paid_search"] * 2}),
+        pa.table(
+            {
+                "Lead_Id": ["P1", "P2"],
+                "created_at": ["2025-01-01 00:00:00", None],
+                "channel": ["paid_search"] * 2,
+            }
+        ),
         settings.landing_dir / "leads" / "a.parquet",
     )
     lines = [
-        json.dumps({"lead_id": "J1", "created_at": "2025-01-01T00:00:00Z", "channel": "paid_search"}),
+        json.dumps(
+            {"lead_id": "J1", "created_at": "2025-01-01T00:00:00Z", "channel": "paid_search"}
+        ),
         "{not json",
         json.dumps({"LEAD_ID": "J2", "created_at": "2025-01-01", "channel": "paid_search"}),
     ]
@@ -172,7 +226,11 @@ def test_parquet_jsonl_and_gzip(env):
     report = ingest_feed(con, settings, "leads", "r1", log=lambda m: None)
     got = {f.path: (f.rows_in, f.rows_loaded, f.rows_quarantined) for f in report.files}
     # parquet: P2 misses created_at; jsonl: line 2 is not JSON; gzip: G2 has an unknown channel.
-    assert got == {"leads/a.parquet": (2, 1, 1), "leads/b.jsonl": (3, 2, 1), "leads/c.csv.gz": (2, 1, 1)}
+    assert got == {
+        "leads/a.parquet": (2, 1, 1),
+        "leads/b.jsonl": (3, 2, 1),
+        "leads/c.csv.gz": (2, 1, 1),
+    }
     rules = con.execute("select path, line, rule from meta.quarantine order by path").fetchall()
     assert rules == [
         ("leads/a.parquet", 2, "missing_required"),
@@ -223,12 +281,18 @@ for row in con.execute("select lead_id, strftime(created_at, '%Y-%m-%d %H:%M:%S'
 """
 
 
-@pytest.mark.parametrize("warehouse_tz,expected", [
-    # +03:00 10:00 is 07:00 UTC; naive values are read as warehouse time; Z is UTC.
-    ("UTC", ["A 2025-03-01 07:00:00", "B 2025-03-01 10:00:00", "C 2025-03-01 10:00:00"]),
-    # In Moscow (UTC+3): A stays 10:00, B is as written, C 10:00Z is 13:00 local.
-    ("Europe/Moscow", ["A 2025-03-01 10:00:00", "B 2025-03-01 10:00:00", "C 2025-03-01 13:00:00"]),
-])
+@pytest.mark.parametrize(
+    "warehouse_tz,expected",
+    [
+        # +03:00 10:00 is 07:00 UTC; naive values are read as warehouse time; Z is UTC.
+        ("UTC", ["A 2025-03-01 07:00:00", "B 2025-03-01 10:00:00", "C 2025-03-01 10:00:00"]),
+        # In Moscow (UTC+3): A stays 10:00, B is as written, C 10:00Z is 13:00 local.
+        (
+            "Europe/Moscow",
+            ["A 2025-03-01 10:00:00", "B 2025-03-01 10:00:00", "C 2025-03-01 13:00:00"],
+        ),
+    ],
+)
 def test_timestamps_do_not_depend_on_host_time_zone(tmp_path, warehouse_tz, expected):
     landing = tmp_path / "landing" / "leads"
     landing.mkdir(parents=True)
@@ -238,13 +302,18 @@ def test_timestamps_do_not_depend_on_host_time_zone(tmp_path, warehouse_tz, expe
     )
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "channels.csv").write_text("channel,name,channel_group,is_paid\npaid_search,PS,paid,true\n")
+    (seeds / "channels.csv").write_text(
+        "channel,name,channel_group,is_paid\npaid_search,PS,paid,true\n"
+    )
     outputs = []
     for host_tz in ("America/New_York", "Asia/Tokyo"):
         env = {**os.environ, "TZ": host_tz, "FLYWHEEL_TIMEZONE": warehouse_tz}
         out = subprocess.run(
             [sys.executable, "-c", TZ_SCRIPT, str(tmp_path / "landing"), str(seeds)],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split("\n")
         outputs.append([line for line in out if line])
     assert outputs[0] == outputs[1] == expected
@@ -252,13 +321,17 @@ def test_timestamps_do_not_depend_on_host_time_zone(tmp_path, warehouse_tz, expe
 
 def test_quoted_line_break_is_one_record_but_a_broken_quote_is_not(env):
     settings, con = env
-    write(settings, "leads/q.csv", """
+    write(
+        settings,
+        "leads/q.csv",
+        """
         lead_id,created_at,channel,campaign
         L1,2025-01-01,paid_search,"two
         lines, ""quoted"" inside"
         L2,"2025-01-01,paid_search,x
         L3,2025-01-01,paid_search,y
-    """)
+    """,
+    )
     report = ingest_feed(con, settings, "leads", "r1", log=lambda m: None)
     # L1 spans lines 2-3 and loads with its line break; L2 (line 4) has a quote that
     # never closes before L3, a complete record on its own: only line 4 is malformed.

@@ -24,7 +24,9 @@ def _build(con, email: str | None = None, tree_rows: bool = True) -> None:
     con.execute("create schema if not exists marts")
     for t in CONTRACT_TABLES:
         con.execute(f"create or replace table marts.{t} (id integer, note varchar)")
-    con.execute("create or replace table marts.metric_tree (metric varchar, parent varchar, description varchar)")
+    con.execute(
+        "create or replace table marts.metric_tree (metric varchar, parent varchar, description varchar)"
+    )
     if tree_rows:
         con.execute(
             "insert into marts.metric_tree values ('revenue', null, 'top'), ('aov', 'revenue', 'x'),"
@@ -39,11 +41,17 @@ def _build(con, email: str | None = None, tree_rows: bool = True) -> None:
         " ('revenue', 'month', '2026-01-01', 'all', 'all', 10.5), ('revenue', 'month', '2026-02-01', 'all', 'all', 11),"
         " ('aov', 'month', '2026-01-01', 'all', 'all', 2), ('orders', 'day', '2026-01-02', 'channel', 'paid_search', 3)"
     )
-    con.execute("create or replace table marts.metric_drivers (parent_metric varchar, child_metric varchar, share double)")
-    con.execute("insert into marts.metric_drivers values ('revenue', 'aov', 0.5), ('revenue', 'orders', 0.5)")
+    con.execute(
+        "create or replace table marts.metric_drivers (parent_metric varchar, child_metric varchar, share double)"
+    )
+    con.execute(
+        "insert into marts.metric_drivers values ('revenue', 'aov', 0.5), ('revenue', 'orders', 0.5)"
+    )
     con.execute("insert into marts.dim_channels values (1, 'paid_search')")
     con.execute("insert into marts.dim_stores values (1, 'S01'), (2, 'S02')")
-    con.execute("create or replace table marts.fct_orders (order_id varchar, customer_id varchar, email_hash varchar)")
+    con.execute(
+        "create or replace table marts.fct_orders (order_id varchar, customer_id varchar, email_hash varchar)"
+    )
     con.execute("insert into marts.fct_orders values ('O1', 'C1', ?), ('O2', 'C2', null)", [HASH])
     if email:
         con.execute("insert into marts.fct_orders values ('O3', ?, null)", [email])
@@ -85,9 +93,12 @@ def test_publish_swaps_in_an_audited_snapshot(wh):
     assert pub.execute("select count(*) from marts.metric_tree").fetchone()[0] == 3
     assert pub.execute("select count(*) from marts.fct_orders").fetchone()[0] == 2
     # publish_info: one row per feed (7 feeds in the contract), all naming this run.
-    info = {r[0]: r[1:] for r in pub.execute(
-        "select feed, run_id, data_newest_at, last_file_registered_at, files_loaded, raw_rows from marts.publish_info"
-    ).fetchall()}
+    info = {
+        r[0]: r[1:]
+        for r in pub.execute(
+            "select feed, run_id, data_newest_at, last_file_registered_at, files_loaded, raw_rows from marts.publish_info"
+        ).fetchall()
+    }
     assert len(info) == 7
     run, newest, last_file, files_loaded, raw_rows = info["orders"]
     assert run == "run-1"
@@ -96,18 +107,29 @@ def test_publish_swaps_in_an_audited_snapshot(wh):
     assert (files_loaded, raw_rows) == (1, 2)  # a.csv loaded, b.csv rejected; O1 and O2
     assert info["leads"][3:] == (0, 0)
     # nothing restricted in the published file
-    names = {r[0] for r in pub.execute("select table_name from information_schema.tables").fetchall()}
+    names = {
+        r[0] for r in pub.execute("select table_name from information_schema.tables").fetchall()
+    }
     assert "quarantine" not in names and "files" not in names
     pub.close()
     # the audit scanned the text columns and found no PII
     assert result.audit.pii_values_found == 0 and result.audit.varchar_columns_scanned > 0
     # Parquet: same rows, behind the symlink
     assert result.parquet_dir.is_symlink()
-    n = duckdb.connect().execute("select count(*) from read_parquet(?)", [str(result.parquet_dir / "metric_values.parquet")]).fetchone()[0]
+    n = (
+        duckdb.connect()
+        .execute(
+            "select count(*) from read_parquet(?)",
+            [str(result.parquet_dir / "metric_values.parquet")],
+        )
+        .fetchone()[0]
+    )
     assert n == 4
     # restricted: owner-only, holds the quarantine
     r = settings.restricted_path
-    assert stat.S_IMODE(r.stat().st_mode) == 0o600 and stat.S_IMODE(r.parent.stat().st_mode) == 0o700
+    assert (
+        stat.S_IMODE(r.stat().st_mode) == 0o600 and stat.S_IMODE(r.parent.stat().st_mode) == 0o700
+    )
     rc = _open(r)
     assert rc.execute("select count(*) from restricted.restricted.quarantine").fetchone()[0] == 1
     rc.close()
@@ -132,7 +154,9 @@ def test_failed_audit_keeps_the_old_snapshot(wh):
     assert settings.published_path.read_bytes() == before
     assert os.readlink(settings.published_path.parent / "parquet") == link_before
     pub = _open(settings.published_path)
-    assert pub.execute("select distinct run_id from marts.publish_info").fetchall() == [("run-good",)]
+    assert pub.execute("select distinct run_id from marts.publish_info").fetchall() == [
+        ("run-good",)
+    ]
     pub.close()
     # no temp file of the refused runs stays behind
     assert [p.name for p in settings.published_path.parent.glob(".flywheel.duckdb.*")] == []
@@ -141,7 +165,9 @@ def test_failed_audit_keeps_the_old_snapshot(wh):
 def test_phone_shaped_text_fails_the_audit_but_ids_do_not(wh):
     settings, con = wh
     # ids, dates and digit runs are not phones; '+7 (912) 555-01-02' is
-    con.execute("insert into marts.dim_stores values (3, '2026-01-02 10:11:12'), (4, '12345678901'), (5, 'S-0001')")
+    con.execute(
+        "insert into marts.dim_stores values (3, '2026-01-02 10:11:12'), (4, '12345678901'), (5, 'S-0001')"
+    )
     publish(con, settings, "run-ok")
     con.execute("insert into marts.dim_stores values (6, '+7 (912) 555-01-02'), (7, 'bad hash')")
     con.execute("update marts.fct_orders set email_hash = 'not-a-hash' where order_id = 'O2'")
@@ -173,9 +199,10 @@ def test_leftovers_of_a_killed_publish_are_removed(wh):
     (folder / ".parquet.link.dead-run").symlink_to("nowhere")
     (folder / ".parquet.19990101T000000000000.dead-run").mkdir()
     result = publish(con, settings, "run-2")
-    assert {p.name for p in junk} | {".parquet.link.dead-run", ".parquet.19990101T000000000000.dead-run"} <= set(
-        result.cleaned
-    )
+    assert {p.name for p in junk} | {
+        ".parquet.link.dead-run",
+        ".parquet.19990101T000000000000.dead-run",
+    } <= set(result.cleaned)
     leftovers = sorted(p.name for p in folder.iterdir())
     # the file, the symlink, the current and the previous Parquet folder
     assert len(leftovers) == 4 and "flywheel.duckdb" in leftovers and "parquet" in leftovers
@@ -185,7 +212,9 @@ def test_reader_of_the_old_file_keeps_its_view(wh):
     settings, con = wh
     publish(con, settings, "run-1")
     old = connect_bi(settings.published_path)
-    con.execute("insert into marts.metric_values values ('revenue', 'month', '2026-03-01', 'all', 'all', 12)")
+    con.execute(
+        "insert into marts.metric_values values ('revenue', 'month', '2026-03-01', 'all', 'all', 12)"
+    )
     publish(con, settings, "run-2")
     assert old.execute("select count(*) from marts.metric_values").fetchone()[0] == 4
     assert old.execute("select any_value(run_id) from marts.publish_info").fetchone()[0] == "run-1"
@@ -205,11 +234,16 @@ def test_docs_python_snippet_is_read_only_and_locked(wh, tmp_path):
     publish(con, settings, "run-1")
     secret = tmp_path / "outside.csv"
     secret.write_text("a,b\n1,2\n")
-    code = _doc_snippet("python").replace('"data/published/flywheel.duckdb"', repr(str(settings.published_path)))
+    code = _doc_snippet("python").replace(
+        '"data/published/flywheel.duckdb"', repr(str(settings.published_path))
+    )
     scope: dict = {}
     exec(compile(code, "docs/bi.md", "exec"), scope)  # noqa: S102 - the documented snippet itself
     bi = scope["con"]
-    assert scope["revenue"] == [(__import__("datetime").date(2026, 1, 1), 10.5), (__import__("datetime").date(2026, 2, 1), 11.0)]
+    assert scope["revenue"] == [
+        (__import__("datetime").date(2026, 1, 1), 10.5),
+        (__import__("datetime").date(2026, 2, 1), 11.0),
+    ]
     attempts = [
         f"select * from read_csv('{secret}')",
         f"copy (select 1) to '{tmp_path / 'out.csv'}'",
@@ -231,4 +265,8 @@ def test_docs_python_snippet_is_read_only_and_locked(wh, tmp_path):
 def test_docs_cli_snippet_settings_match(wh):
     # The CLI line and the Python snippet set the same two things.
     cli = _doc_snippet("sh")
-    assert "-readonly" in cli and "enable_external_access = false" in cli and "lock_configuration = true" in cli
+    assert (
+        "-readonly" in cli
+        and "enable_external_access = false" in cli
+        and "lock_configuration = true" in cli
+    )
