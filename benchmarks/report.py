@@ -19,8 +19,14 @@ def _load(results: Path) -> tuple[dict[int, dict], dict, dict]:
     for p in sorted(results.glob("scale_*.json")):
         d = json.loads(p.read_text())
         scales[int(d["orders"])] = d
-    ov = json.loads((results / "overhead.json").read_text()) if (results / "overhead.json").exists() else {}
-    gate = json.loads((results / "gate.json").read_text()) if (results / "gate.json").exists() else {}
+    ov = (
+        json.loads((results / "overhead.json").read_text())
+        if (results / "overhead.json").exists()
+        else {}
+    )
+    gate = (
+        json.loads((results / "gate.json").read_text()) if (results / "gate.json").exists() else {}
+    )
     return dict(sorted(scales.items())), ov, gate
 
 
@@ -32,8 +38,9 @@ def _fmt(x, digits: int = 1) -> str:
     return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
 
-def _ok(met: bool | None) -> str:
-    return {True: "met", False: "**missed**", None: "not measured"}[met]
+def _ok(met: bool | str | None) -> str:
+    """met / missed / not measured; "info" for a ratio shown at a scale the target does not judge."""
+    return {True: "met", False: "**missed**", None: "not measured", "info": "for reference"}[met]
 
 
 def _by(measured: float | None, target: float, higher_is_better: bool = False) -> str:
@@ -41,7 +48,13 @@ def _by(measured: float | None, target: float, higher_is_better: bool = False) -
     if measured is None or not target:
         return ""
     if higher_is_better:
-        return "" if measured >= target else f"{target / measured:.1f}x too slow" if measured else "nothing"
+        return (
+            ""
+            if measured >= target
+            else f"{target / measured:.1f}x too slow"
+            if measured
+            else "nothing"
+        )
     return "" if measured <= target else f"{measured / target:.2f}x the target"
 
 
@@ -69,82 +82,174 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
     rows: list[dict] = []
 
     def add(name, target, measured, met, by="", why=""):
-        rows.append({"target": name, "goal": target, "measured": measured, "status": _ok(met), "by": by, "why": why})
+        rows.append(
+            {
+                "target": name,
+                "goal": target,
+                "measured": measured,
+                "status": _ok(met),
+                "by": by,
+                "why": why,
+            }
+        )
 
     for n, s in scales.items():
         f, p = s.get("floor", {}), s.get("full", {})
         if f.get("wall_s") and p.get("status") == "success":
             r = p["wall_s"] / f["wall_s"]
             judged = n >= 10_000_000
-            add(f"Full pipeline / floor at {s['label']}", "≤ 1.5" if judged else "(≤ 1.5 at 10M, 50M)",
-                f"{r:.2f} ({p['wall_s']:.0f} s / {f['wall_s']:.0f} s)", (r <= 1.5) if judged else None,
-                _by(r, 1.5), _why_pipeline(s) if r > 1.5 else "")
+            add(
+                f"Full pipeline / floor at {s['label']}",
+                "≤ 1.5" if judged else "(≤ 1.5 at 10M, 50M)",
+                f"{r:.2f} ({p['wall_s']:.0f} s / {f['wall_s']:.0f} s)",
+                (r <= 1.5) if judged else "info",
+                _by(r, 1.5),
+                _why_pipeline(s) if r > 1.5 else "",
+            )
     o = ov.get("overhead", {})
     if o:
         ph = o.get("phases", {})
-        add("Fixed overhead of a run (1,000 orders)", "≤ 15 s", f"{o['wall_s']:.1f} s", o["wall_s"] <= 15,
+        add(
+            "Fixed overhead of a run (1,000 orders)",
+            "≤ 15 s",
+            f"{o['wall_s']:.1f} s",
+            o["wall_s"] <= 15,
             _by(o["wall_s"], 15),
             f"start-up {ph.get('startup_s')} s, ingest {ph.get('ingest_s')} s, quality {ph.get('quality_s')} s, "
             f"dbt {ph.get('dbt_s')} s ({o.get('dbt', {}).get('by_type', {}).get('test', {}).get('count', '?')} tests), "
-            f"publish {ph.get('publish_s')} s, teardown {ph.get('teardown_s')} s")
+            f"publish {ph.get('publish_s')} s, teardown {ph.get('teardown_s')} s",
+        )
     if 1_000_000 in scales and scales[1_000_000].get("full", {}).get("wall_s"):
         w = scales[1_000_000]["full"]["wall_s"]
-        add("Full run at 1M orders", "≤ 20 s", f"{w:.0f} s", w <= 20, _by(w, 20), _why_pipeline(scales[1_000_000]))
+        add(
+            "Full run at 1M orders",
+            "≤ 20 s",
+            f"{w:.0f} s",
+            w <= 20,
+            _by(w, 20),
+            _why_pipeline(scales[1_000_000]),
+        )
     for _n, s in scales.items():
         ing = s.get("full", {}).get("ingest", {})
         if ing.get("csv_rows_per_s"):
             v = ing["csv_rows_per_s"]
-            slow = sorted(((f["rows_per_s"] or 0, k) for k, f in ing["feeds"].items() if f["s"]), key=lambda x: x[0])
+            slow = sorted(
+                ((f["rows_per_s"] or 0, k) for k, f in ing["feeds"].items() if f["s"]),
+                key=lambda x: x[0],
+            )
             fb = sum(f["python_fallback_rows"] for f in ing["feeds"].values())
-            add(f"CSV ingestion at {s['label']} (quarantine checks + hashing)", "≥ 1.2M rows/s",
-                f"{v / 1e6:.2f}M rows/s", v >= 1.2e6, _by(v, 1.2e6, True),
-                "" if v >= 1.2e6 else f"slowest feeds {', '.join(f'{k} {r / 1e6:.2f}M/s' for r, k in slow[:3])}; "
-                f"{fb:,} rows re-read by the Python fallback")
+            add(
+                f"CSV ingestion at {s['label']} (quarantine checks + hashing)",
+                "≥ 1.2M rows/s",
+                f"{v / 1e6:.2f}M rows/s",
+                v >= 1.2e6,
+                _by(v, 1.2e6, True),
+                ""
+                if v >= 1.2e6
+                else f"slowest feeds {', '.join(f'{k} {r / 1e6:.2f}M/s' for r, k in slow[:3])}; "
+                f"{fb:,} rows re-read by the Python fallback",
+            )
     for n, s in scales.items():
         inc, full = s.get("incremental", {}), s.get("full", {})
         if inc.get("status") == "success" and full.get("wall_s"):
             r = inc["wall_s"] / full["wall_s"]
             judged = n == 10_000_000
             ph = inc.get("phases", {})
-            add(f"Incremental / full at {s['label']}", "≤ 0.15" if judged else "(≤ 0.15 at 10M)",
-                f"{r:.2f} ({inc['wall_s']:.0f} s / {full['wall_s']:.0f} s)", (r <= 0.15) if judged else None,
+            add(
+                f"Incremental / full at {s['label']}",
+                "≤ 0.15" if judged else "(≤ 0.15 at 10M)",
+                f"{r:.2f} ({inc['wall_s']:.0f} s / {full['wall_s']:.0f} s)",
+                (r <= 0.15) if judged else "info",
                 _by(r, 0.15),
                 f"incremental: start-up {ph.get('startup_s')} s, ingest {ph.get('ingest_s')} s, quality "
-                f"{ph.get('quality_s')} s, dbt {ph.get('dbt_s')} s, publish {ph.get('publish_s')} s" if r > 0.15 else "")
+                f"{ph.get('quality_s')} s, dbt {ph.get('dbt_s')} s, publish {ph.get('publish_s')} s"
+                if r > 0.15
+                else "",
+            )
         c = s.get("checksums")
         if c:
-            add(f"Incremental == full rebuild at {s['label']}", "equal checksums",
-                f"{c.get('tables', 0)} tables, {c.get('rows_compared', 0):,} rows" if c.get("equal") else "; ".join(c.get("problems", []))[:300],
-                c.get("equal"))
+            add(
+                f"Incremental == full rebuild at {s['label']}",
+                "equal checksums",
+                f"{c.get('tables', 0)} tables, {c.get('rows_compared', 0):,} rows"
+                if c.get("equal")
+                else "; ".join(c.get("problems", []))[:300],
+                c.get("equal"),
+            )
     for _n, s in scales.items():
         ml = s.get("memlimit", {})
         full = s.get("full", {})
         if "2GB" in ml:
             r = ml["2GB"]
             ok = r["status"] == "success" and r["peak_rss_mb"] <= 2.5 * 1024
-            add(f"{s['label']} under memory_limit 2GB", "completes, peak RSS ≤ 2.5 GB",
-                f"{r['status']}, {r['peak_rss_mb']:,} MB, {r['wall_s']:.0f} s", ok,
-                _by(r["peak_rss_mb"], 2560) if r["status"] == "success" else "failed", _peak_step(r))
+            add(
+                f"{s['label']} under memory_limit 2GB",
+                "completes, peak RSS ≤ 2.5 GB",
+                f"{r['status']}, {r['peak_rss_mb']:,} MB, {r['wall_s']:.0f} s",
+                ok,
+                _by(r["peak_rss_mb"], 2560) if r["status"] == "success" else "failed",
+                _peak_step(r),
+            )
         if "512MB" in ml:
             r = ml["512MB"]
             ratio = r["wall_s"] / full["wall_s"] if full.get("wall_s") else None
             ok = r["status"] == "success" and ratio is not None and ratio <= 2
-            add(f"{s['label']} under memory_limit 512MB", "≤ 2x unlimited",
-                f"{r['status']}, {ratio:.2f}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB", ok,
-                _by(ratio, 2) if r["status"] == "success" else "failed", _peak_step(r))
+            add(
+                f"{s['label']} under memory_limit 512MB",
+                "≤ 2x unlimited",
+                f"{r['status']}, {ratio:.2f}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB",
+                ok,
+                _by(ratio, 2) if r["status"] == "success" else "failed",
+                _peak_step(r),
+            )
     if 10_000_000 in scales and 50_000_000 in scales:
         a, b = scales[10_000_000], scales[50_000_000]
         if a.get("full", {}).get("wall_s") and b.get("full", {}).get("wall_s"):
             r = b["full"]["wall_s"] / a["full"]["wall_s"]
             fr = b["floor"]["wall_s"] / a["floor"]["wall_s"]
-            add("time(50M) / time(10M), full pipeline", "≤ 5.5", f"{r:.2f} (floor: {fr:.2f})", r <= 5.5, _by(r, 5.5),
-                "runs from different invocations" if a.get("started_at", "")[:10] != b.get("started_at", "")[:10] else "")
+            add(
+                "time(50M) / time(10M), full pipeline",
+                "≤ 5.5",
+                f"{r:.2f} (floor: {fr:.2f})",
+                r <= 5.5,
+                _by(r, 5.5),
+                "runs from different invocations"
+                if a.get("started_at", "")[:10] != b.get("started_at", "")[:10]
+                else "",
+            )
+    # Targets no committed run has measured yet are listed too, so that the table shows them all.
+    seen = {r["target"] for r in rows}
+    big = scales.get(50_000_000, {})
+    missing = [
+        ("Full pipeline / floor at 10M", "≤ 1.5"),
+        ("Full pipeline / floor at 50M", "≤ 1.5"),
+        ("Incremental / full at 10M", "≤ 0.15"),
+        ("50M under memory_limit 2GB", "completes, peak RSS ≤ 2.5 GB"),
+        ("50M under memory_limit 512MB", "≤ 2x unlimited"),
+        ("time(50M) / time(10M), full pipeline", "≤ 5.5"),
+    ]
+    for name, goal in missing:
+        if name not in seen:
+            add(
+                name,
+                goal,
+                "not run" if not big.get("full") else "not measured",
+                None,
+                "",
+                "make bench SCALE=50000000 (about 19 GB of landing data; hours on 2 cores)"
+                if "50M" in name
+                else "",
+            )
     g = gate.get("gate", {})
     if g.get("status") == "success":
         ok = g["gate_s"] <= 120 and g["peak_rss_mb"] <= 2048
-        add(f"Lead gate at {g.get('rows', 0) / 1e6:.0f}M leads (bench_gate.py)", "≤ 120 s and ≤ 2 GB",
-            f"{g['gate_s']:.0f} s, {g['peak_rss_mb']:,} MB (floor {g.get('floor_sql_frame_s')} s)", ok,
-            "" if ok else f"{max(g['gate_s'] / 120, g['peak_rss_mb'] / 2048):.2f}x")
+        add(
+            f"Lead gate at {g.get('rows', 0) / 1e6:.0f}M leads (bench_gate.py)",
+            "≤ 120 s and ≤ 2 GB",
+            f"{g['gate_s']:.0f} s, {g['peak_rss_mb']:,} MB (floor {g.get('floor_sql_frame_s')} s)",
+            ok,
+            "" if ok else f"{max(g['gate_s'] / 120, g['peak_rss_mb'] / 2048):.2f}x",
+        )
     return rows
 
 
@@ -167,10 +272,14 @@ def stage_table(scales: dict[int, dict]) -> list[str]:
                 ratio = f"{st}/full {r['wall_s'] / full['wall_s']:.2f}"
             status = "" if r.get("status", "success") == "success" else " (FAILED)"
             rows = r.get("rows_per_s")
-            out.append(f"| {s['label']} | {st}{status} | {_fmt(r.get('wall_s'))} | {_fmt(rows)} | {_fmt(r.get('peak_rss_mb'))} | {ratio} |")
+            out.append(
+                f"| {s['label']} | {st}{status} | {_fmt(r.get('wall_s'))} | {_fmt(rows)} | {_fmt(r.get('peak_rss_mb'))} | {ratio} |"
+            )
         for lim, r in s.get("memlimit", {}).items():
             status = "" if r.get("status") == "success" else " (FAILED)"
-            out.append(f"| {s['label']} | full, memory_limit {lim}{status} | {_fmt(r['wall_s'])} | {_fmt(r.get('rows_per_s'))} | {_fmt(r['peak_rss_mb'])} | vs unlimited {r.get('vs_unlimited')} |")
+            out.append(
+                f"| {s['label']} | full, memory_limit {lim}{status} | {_fmt(r['wall_s'])} | {_fmt(r.get('rows_per_s'))} | {_fmt(r['peak_rss_mb'])} | vs unlimited {r.get('vs_unlimited')} |"
+            )
     return out
 
 
@@ -201,10 +310,15 @@ def phase_table(scales: dict[int, dict], ov: dict) -> list[str]:
 
 
 def ingest_table(scales: dict[int, dict]) -> list[str]:
-    out = ["| scale | feed | formats | rows in | s | rows/s | rows via Python fallback |", "|---|---|---|---:|---:|---:|---:|"]
+    out = [
+        "| scale | feed | formats | rows in | s | rows/s | rows via Python fallback |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for _, s in scales.items():
         for feed, f in s.get("full", {}).get("ingest", {}).get("feeds", {}).items():
-            out.append(f"| {s['label']} | {feed} | {'+'.join(f['formats'])} | {f['rows_in']:,} | {_fmt(f['s'])} | {_fmt(f['rows_per_s'])} | {f['python_fallback_rows']:,} |")
+            out.append(
+                f"| {s['label']} | {feed} | {'+'.join(f['formats'])} | {f['rows_in']:,} | {_fmt(f['s'])} | {_fmt(f['rows_per_s'])} | {f['python_fallback_rows']:,} |"
+            )
     return out
 
 
@@ -214,14 +328,25 @@ def svg(scales: dict[int, dict]) -> str:
     if not xs:
         return "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>"
     series_t = {st: [(n, s.get(st, {}).get("wall_s")) for n, s in scales.items()] for st in STAGES}
-    series_m = {st: [(n, s.get(st, {}).get("peak_rss_mb")) for n, s in scales.items()] for st in STAGES}
+    series_m = {
+        st: [(n, s.get(st, {}).get("peak_rss_mb")) for n, s in scales.items()] for st in STAGES
+    }
     for lim in ("2GB", "512MB"):
         pts = [(n, s.get("memlimit", {}).get(lim, {}).get("wall_s")) for n, s in scales.items()]
         if any(v for _, v in pts):
             series_t[f"limit {lim}"] = pts
-            series_m[f"limit {lim}"] = [(n, s.get("memlimit", {}).get(lim, {}).get("peak_rss_mb")) for n, s in scales.items()]
-    colors = {"floor": "#555555", "full": "#d62728", "incremental": "#2ca02c", "rebuild": "#1f77b4",
-              "limit 2GB": "#ff7f0e", "limit 512MB": "#9467bd"}
+            series_m[f"limit {lim}"] = [
+                (n, s.get("memlimit", {}).get(lim, {}).get("peak_rss_mb"))
+                for n, s in scales.items()
+            ]
+    colors = {
+        "floor": "#555555",
+        "full": "#d62728",
+        "incremental": "#2ca02c",
+        "rebuild": "#1f77b4",
+        "limit 2GB": "#ff7f0e",
+        "limit 512MB": "#9467bd",
+    }
     W, H, M = 460, 320, 60
 
     def panel(x0: int, title: str, unit: str, series: dict) -> str:
@@ -237,19 +362,27 @@ def svg(scales: dict[int, dict]) -> str:
         def py(v):
             return H - M + 20 - (math.log10(v) - lo) / (hi - lo) * (H - M - 20)
 
-        parts = [f"<text x='{x0 + W / 2}' y='20' text-anchor='middle' font-size='14'>{title}</text>",
-                 f"<line x1='{x0 + M}' y1='{H - M + 20}' x2='{x0 + W - 20}' y2='{H - M + 20}' stroke='black'/>",
-                 f"<line x1='{x0 + M}' y1='40' x2='{x0 + M}' y2='{H - M + 20}' stroke='black'/>",
-                 f"<text x='{x0 + W / 2}' y='{H + 5}' text-anchor='middle' font-size='12'>orders (log)</text>",
-                 f"<text x='{x0 + 14}' y='{H / 2}' font-size='12' transform='rotate(-90 {x0 + 14} {H / 2})' text-anchor='middle'>{unit} (log)</text>"]
+        parts = [
+            f"<text x='{x0 + W / 2}' y='20' text-anchor='middle' font-size='14'>{title}</text>",
+            f"<line x1='{x0 + M}' y1='{H - M + 20}' x2='{x0 + W - 20}' y2='{H - M + 20}' stroke='black'/>",
+            f"<line x1='{x0 + M}' y1='40' x2='{x0 + M}' y2='{H - M + 20}' stroke='black'/>",
+            f"<text x='{x0 + W / 2}' y='{H + 5}' text-anchor='middle' font-size='12'>orders (log)</text>",
+            f"<text x='{x0 + 14}' y='{H / 2}' font-size='12' transform='rotate(-90 {x0 + 14} {H / 2})' text-anchor='middle'>{unit} (log)</text>",
+        ]
         for n in xs:
-            parts.append(f"<text x='{px(n):.1f}' y='{H - M + 36}' text-anchor='middle' font-size='11'>{n / 1e6:g}M</text>")
+            parts.append(
+                f"<text x='{px(n):.1f}' y='{H - M + 36}' text-anchor='middle' font-size='11'>{n / 1e6:g}M</text>"
+            )
         for e in range(math.floor(lo), math.ceil(hi) + 1):
             for k in (1, 2, 5):
                 v = k * 10**e
                 if lo <= math.log10(v) <= hi:
-                    parts.append(f"<line x1='{x0 + M - 4}' y1='{py(v):.1f}' x2='{x0 + W - 20}' y2='{py(v):.1f}' stroke='#eeeeee'/>")
-                    parts.append(f"<text x='{x0 + M - 6}' y='{py(v) + 4:.1f}' text-anchor='end' font-size='10'>{v:g}</text>")
+                    parts.append(
+                        f"<line x1='{x0 + M - 4}' y1='{py(v):.1f}' x2='{x0 + W - 20}' y2='{py(v):.1f}' stroke='#eeeeee'/>"
+                    )
+                    parts.append(
+                        f"<text x='{x0 + M - 6}' y='{py(v) + 4:.1f}' text-anchor='end' font-size='10'>{v:g}</text>"
+                    )
         for i, (name, pts) in enumerate(series.items()):
             pts = [(n, v) for n, v in pts if v]
             if not pts:
@@ -257,14 +390,24 @@ def svg(scales: dict[int, dict]) -> str:
             c = colors.get(name, "#000000")
             path = " ".join(f"{px(n):.1f},{py(v):.1f}" for n, v in pts)
             parts.append(f"<polyline points='{path}' fill='none' stroke='{c}' stroke-width='2'/>")
-            parts += [f"<circle cx='{px(n):.1f}' cy='{py(v):.1f}' r='3' fill='{c}'/>" for n, v in pts]
-            parts.append(f"<rect x='{x0 + M + 10}' y='{44 + 14 * i}' width='10' height='3' fill='{c}'/>"
-                         f"<text x='{x0 + M + 24}' y='{49 + 14 * i}' font-size='11'>{name}</text>")
+            parts += [
+                f"<circle cx='{px(n):.1f}' cy='{py(v):.1f}' r='3' fill='{c}'/>" for n, v in pts
+            ]
+            parts.append(
+                f"<rect x='{x0 + M + 10}' y='{44 + 14 * i}' width='10' height='3' fill='{c}'/>"
+                f"<text x='{x0 + M + 24}' y='{49 + 14 * i}' font-size='11'>{name}</text>"
+            )
         return "\n".join(parts)
 
-    body = panel(0, "Wall time", "seconds", series_t) + "\n" + panel(W + 20, "Peak RSS of the process tree", "MB", series_m)
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{2 * W + 20}' height='{H + 15}' "
-            f"font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n{body}\n</svg>\n")
+    body = (
+        panel(0, "Wall time", "seconds", series_t)
+        + "\n"
+        + panel(W + 20, "Peak RSS of the process tree", "MB", series_m)
+    )
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{2 * W + 20}' height='{H + 15}' "
+        f"font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n{body}\n</svg>\n"
+    )
 
 
 def render(results: Path) -> str:
@@ -290,23 +433,51 @@ def render(results: Path) -> str:
             f"load average {la[0] if la else '?'} at start, {le[0] if le else '?'} at end"
             + (" — **partial: stages still running or stopped**" if s.get("partial") else "")
         )
-    lines += ["", "## Targets", "", "| target | goal | measured | status | by | where the time / memory goes |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | status | by | where the time / memory goes |",
+        "|---|---|---|---|---|---|",
+    ]
     for t in tg:
-        lines.append(f"| {t['target']} | {t['goal']} | {t['measured']} | {t['status']} | {t['by']} | {t['why']} |")
+        lines.append(
+            f"| {t['target']} | {t['goal']} | {t['measured']} | {t['status']} | {t['by']} | {t['why']} |"
+        )
     lines += ["", "## Stages", ""] + stage_table(scales)
-    lines += ["", "## Where a run spends its time (seconds, from the Dagster event log)", ""] + phase_table(scales, ov)
+    lines += [
+        "",
+        "## Where a run spends its time (seconds, from the Dagster event log)",
+        "",
+    ] + phase_table(scales, ov)
     lines += ["", "## Ingestion per feed (full run)", ""] + ingest_table(scales)
     for _, s in scales.items():
         d = s.get("full", {}).get("dbt", {})
         if d:
-            lines += ["", f"dbt at {s['label']} (full run): elapsed {d.get('elapsed_s')} s; "
-                      + ", ".join(f"{k} {v['count']} nodes {v['exec_s']} s" for k, v in d.get("by_type", {}).items())
-                      + "; slowest: " + ", ".join(f"{k} {v} s" for k, v in list(d.get("slowest", {}).items())[:6])]
+            lines += [
+                "",
+                f"dbt at {s['label']} (full run): elapsed {d.get('elapsed_s')} s; "
+                + ", ".join(
+                    f"{k} {v['count']} nodes {v['exec_s']} s"
+                    for k, v in d.get("by_type", {}).items()
+                )
+                + "; slowest: "
+                + ", ".join(f"{k} {v} s" for k, v in list(d.get("slowest", {}).items())[:6]),
+            ]
     lines += ["", "![time and memory against scale](scaling.svg)", ""]
     md = "\n".join(lines) + "\n"
     (results / "results.md").write_text(md)
-    (results / "results.json").write_text(json.dumps(
-        {"machine": machine, "targets": tg, "scales": {str(k): v for k, v in scales.items()}, "overhead": ov.get("overhead"),
-         "gate": gate.get("gate")}, indent=1))
+    (results / "results.json").write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "targets": tg,
+                "scales": {str(k): v for k, v in scales.items()},
+                "overhead": ov.get("overhead"),
+                "gate": gate.get("gate"),
+            },
+            indent=1,
+        )
+    )
     (results / "scaling.svg").write_text(svg(scales))
     return md
