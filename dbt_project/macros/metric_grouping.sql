@@ -12,16 +12,17 @@
     {%- endfor -%}
 {%- endmacro %}
 
-{% macro metric_grouping_sets(dimensions, grains=none) -%}
+{#- with_all=false leaves out the 'all' sets, for a model whose 'all' rows
+    come from another model: they would be computed only to be dropped. -#}
+{% macro metric_grouping_sets(dimensions, grains=none, with_all=true) -%}
     {%- set grains = grains or metric_grains() -%}
-    grouping sets (
-    {%- for g in grains %}
-        (period_{{ g }})
-        {%- for d in dimensions -%}
-            , (period_{{ g }}, {{ d }})
-        {%- endfor -%}
-        {{ ',' if not loop.last }}
+    {%- set sets = [] -%}
+    {%- for g in grains -%}
+        {%- if with_all -%}{%- do sets.append('(period_' ~ g ~ ')') -%}{%- endif -%}
+        {%- for d in dimensions -%}{%- do sets.append('(period_' ~ g ~ ', ' ~ d ~ ')') -%}{%- endfor -%}
     {%- endfor %}
+    grouping sets (
+        {{ sets | join(',\n        ') }}
     )
 {%- endmacro %}
 

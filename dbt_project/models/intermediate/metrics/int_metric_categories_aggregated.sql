@@ -26,9 +26,8 @@ aggregated as (
         sum(revenue) as revenue,
         sum(cogs) as cogs
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions, with_all=false) }}
 )
 
 -- the 'all' rows come from int_metric_orders_aggregated
 select * from aggregated
-where dimension = 'category'
