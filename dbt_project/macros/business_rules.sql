@@ -37,3 +37,25 @@
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0))
 {%- endmacro %}
+
+{#- The survey components, summed over rows with columns survey, score and
+    nps_class: int_metric_survey_aggregated (metric_values) and
+    int_cx_store_days_aggregated (cx_store_live) both use them, so the live cut
+    equals metric_values for a complete period. as_bigint casts each sum. -#}
+{% macro survey_component_sums(as_bigint=false) -%}
+    {%- set components = [
+        ('nps_answers', "survey = 'nps'", '1'),
+        ('promoters', "survey = 'nps' and nps_class = 'promoter'", '1'),
+        ('passives', "survey = 'nps' and nps_class = 'passive'", '1'),
+        ('detractors', "survey = 'nps' and nps_class = 'detractor'", '1'),
+        ('csi_answers', "survey = 'csi'", '1'),
+        ('csi_score_sum', "survey = 'csi'", 'score'),
+        ('csat_answers', "survey = 'csi' and " ~ is_csat_score('score'), '1'),
+        ('scored_answers', "survey in ('csi', 'cx')", '1'),
+        ('low_score_answers', "survey in ('csi', 'cx') and " ~ is_low_score('score'), '1'),
+    ] -%}
+    {%- for name, condition, value in components %}
+        {%- set total = 'sum(case when ' ~ condition ~ ' then ' ~ value ~ ' else 0 end)' %}
+        {{ 'cast(' ~ total ~ ' as bigint)' if as_bigint else total }} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

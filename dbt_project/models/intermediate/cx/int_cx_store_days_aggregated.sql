@@ -97,17 +97,7 @@ aggregated as (
     select
         store_id,
         answered_on,
-        cast(sum(case when survey = 'nps' then 1 else 0 end) as bigint) as nps_answers,
-        cast(sum(case when survey = 'nps' and nps_class = 'promoter' then 1 else 0 end) as bigint) as promoters,
-        cast(sum(case when survey = 'nps' and nps_class = 'passive' then 1 else 0 end) as bigint) as passives,
-        cast(sum(case when survey = 'nps' and nps_class = 'detractor' then 1 else 0 end) as bigint) as detractors,
-        cast(sum(case when survey = 'csi' then 1 else 0 end) as bigint) as csi_answers,
-        cast(sum(case when survey = 'csi' then score else 0 end) as bigint) as csi_score_sum,
-        cast(sum(case when survey = 'csi' and {{ is_csat_score('score') }} then 1 else 0 end) as bigint)
-            as csat_answers,
-        cast(sum(case when survey in ('csi', 'cx') then 1 else 0 end) as bigint) as scored_answers,
-        cast(sum(case when survey in ('csi', 'cx') and {{ is_low_score('score') }} then 1 else 0 end) as bigint)
-            as low_score_answers,
+        {{ survey_component_sums(as_bigint=true) }},
         max(answered_at) as last_answered_at,
         max(_ingested_at) as max_ingested_at,
         {{ dbt.current_timestamp() }} as aggregated_at

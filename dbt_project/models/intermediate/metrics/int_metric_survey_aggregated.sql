@@ -34,16 +34,7 @@ base as (
 aggregated as (
     select
         {{ metric_grouping_keys(dimensions) }},
-        sum(case when survey = 'nps' then 1 else 0 end) as nps_answers,
-        sum(case when survey = 'nps' and nps_class = 'promoter' then 1 else 0 end) as promoters,
-        sum(case when survey = 'nps' and nps_class = 'passive' then 1 else 0 end) as passives,
-        sum(case when survey = 'nps' and nps_class = 'detractor' then 1 else 0 end) as detractors,
-        sum(case when survey = 'csi' then 1 else 0 end) as csi_answers,
-        sum(case when survey = 'csi' then score else 0 end) as csi_score_sum,
-        sum(case when survey = 'csi' and {{ is_csat_score('score') }} then 1 else 0 end) as csat_answers,
-        sum(case when survey in ('csi', 'cx') then 1 else 0 end) as scored_answers,
-        sum(case when survey in ('csi', 'cx') and {{ is_low_score('score') }} then 1 else 0 end)
-            as low_score_answers
+        {{ survey_component_sums() }}
     from base
     group by {{ metric_grouping_sets(dimensions) }}
 )
