@@ -318,16 +318,23 @@ def test_relanded_file_keeps_each_answer_once(cx_env):
     ]
 
 
-def test_store_run_picks_up_new_answers_and_updates_only_what_changed(cx_env):
+def store_days(cx_env) -> dict:
+    """(store_id, answered_on) -> (nps_answers, promoters, detractors, csi_answers, csi_score_sum, aggregated_at)."""
     con = warehouse(cx_env)
-    before = {
-        (r[0], r[1]): r[2:]
-        for r in con.execute(
-            "select store_id, answered_on, nps_answers, promoters, detractors, csi_answers, csi_score_sum, "
-            "aggregated_at from int_cx_store_days_aggregated"
-        ).fetchall()
-    }
-    con.close()
+    try:
+        return {
+            (r[0], r[1]): r[2:]
+            for r in con.execute(
+                "select store_id, answered_on, nps_answers, promoters, detractors, csi_answers, csi_score_sum, "
+                "aggregated_at from int_cx_store_days_aggregated"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+
+
+def test_store_run_picks_up_new_answers_and_updates_only_what_changed(cx_env):
+    before = store_days(cx_env)
     key = ("S02", END_DATE)
     old = before.get(key, (0, 0, 0, 0, 0, None))
     folder = cx_env["landing"] / "survey_answers"
@@ -346,15 +353,7 @@ def test_store_run_picks_up_new_answers_and_updates_only_what_changed(cx_env):
     mtime = live_file.stat().st_mtime
     cx_env["run_ids"].append(run("cx_store_job", cx_env["log"]).run_id)
 
-    con = warehouse(cx_env)
-    after = {
-        (r[0], r[1]): r[2:]
-        for r in con.execute(
-            "select store_id, answered_on, nps_answers, promoters, detractors, csi_answers, csi_score_sum, "
-            "aggregated_at from int_cx_store_days_aggregated"
-        ).fetchall()
-    }
-    con.close()
+    after = store_days(cx_env)
     # the touched store-day: +3 nps answers, +2 promoters, +1 detractor, +1 csi answer scoring 5
     new = after[key]
     assert new[:5] == (old[0] + 3, old[1] + 2, old[2] + 1, old[3] + 1, old[4] + 5)
