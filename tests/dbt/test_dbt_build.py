@@ -230,3 +230,140 @@ def test_docs_generate_offline(built, tmp_path):
         if not spec.get("description")
     ]
     assert undocumented == []
+
+
+# Columns that differ between an incremental run and a full refresh by design: the
+# period-incremental state (macros/period_incremental.sql) and build times.
+STATE_COLUMNS = {
+    "_source_loaded_until",
+    "_period_marker",
+    "_customers_loaded_until",
+    "_stores_fingerprint",
+    "_as_of_date",
+}
+
+
+def _table_rows(c, schema, table, **where):
+    """Rows of a table without state columns and build times, filtered by column = value."""
+    cols = [
+        name
+        for name, data_type in c.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+        if name not in STATE_COLUMNS and data_type != "TIMESTAMP WITH TIME ZONE"
+    ]
+    cond = " and ".join(f"{k} = ?" for k in where) or "true"
+    return c.execute(
+        f"select {', '.join(cols)} from {schema}.{table} where {cond} order by all",  # noqa: S608
+        list(where.values()),
+    ).fetchall()
+
+
+def _aggregate_rows(c, model, **where):
+    return _table_rows(c, "main", model, **where)
+
+
+def _component(c, model, column, grain, period, dimension="all", value="all"):
+    row = c.execute(
+        f"select {column} from main.{model} where grain = ? and period_start = cast(? as date) "  # noqa: S608
+        "and dimension = ? and dimension_value = ?",
+        [grain, period, dimension, value],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
+    """The period-incremental metric aggregates (macros/period_incremental.sql) recompute
+    only the periods a run touches, and end equal to a full refresh after: an order
+    moved to another month, a return that empties a day, a customer's new region,
+    the as-of date moved back and forward again, and a store's new region (seed)."""
+    result, project, _ = built
+    assert result.success
+    work = tmp_path / "copy"
+    shutil.copytree(Path(project).parent, work, ignore=shutil.ignore_patterns("*.key"))
+    wh = work / "data" / "warehouse.duckdb"
+    proj = work / "dbt_project"
+    orders, categories = "int_metric_orders_aggregated", "int_metric_categories_aggregated"
+    c = duckdb.connect(str(wh))
+    reloaded = "timestamp '2024-03-05 01:00'"
+    c.execute(f"update raw.orders set ordered_at = timestamp '2024-02-05 11:00', _ingested_at = {reloaded} where order_id = 'O7'")  # fmt: skip  # noqa: S608, E501
+    c.execute(
+        f"update raw.orders set status = 'returned', _ingested_at = {reloaded} where order_id = 'O11'"
+    )  # noqa: S608
+    c.execute(
+        f"update raw.customers set region = 'West', _ingested_at = {reloaded} where customer_id = 'C2'"
+    )  # noqa: S608
+    c.close()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in fixture.dbt_env(work / "data").items():
+            mp.setenv(key, value)
+
+        # a. the changes above, with the as-of date moved back to 2024-02-05
+        assert fixture.run_dbt(proj, ["build", "--vars", "{as_of_date: '2024-02-05'}"]).success
+        c = duckdb.connect(str(wh))
+        # January: O1..O7 less O7 (moved to 2024-02-05) -> 6 orders
+        assert _component(c, orders, "orders_placed", "month", "2024-01-01") == 6
+        # February: O11 (returned, still placed) + O7 -> 2
+        assert _component(c, orders, "orders_placed", "month", "2024-02-01") == 2
+        # O6 (pickup_point, placed, promised 02-02) misses its 7-day grace only on 02-09,
+        # after the as-of date 02-05: no January order is "not collected" any more
+        assert _component(c, orders, "not_collected_orders", "month", "2024-01-01") == 0
+        # region of a non-store order is the customer's: O3 (C2, web) moves to West;
+        # South keeps O4 and O6 (store S2), O7 left January
+        assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "West") == 1
+        assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "South") == 2
+        # categories: 01-28 (O7's old day) and 02-10 (O11, now returned) have no revenue rows left
+        assert (
+            _aggregate_rows(c, categories, grain="day", period_start=fixture.D("2024-01-28")) == []
+        )
+        assert (
+            _aggregate_rows(c, categories, grain="day", period_start=fixture.D("2024-02-10")) == []
+        )
+        # O7's shoes line (1 x 100) is revenue on its new day
+        assert _component(c, categories, "revenue", "day", "2024-02-05", "category", "shoes") == 100
+        # untouched periods kept their rows: 2023-01 still has the first build's watermark
+        (kept,) = c.execute(
+            f"select max(_source_loaded_until) from main.{categories} where period_start < date '2024-01-01'"  # noqa: S608
+        ).fetchone()
+        assert str(kept) == "2024-03-04 01:00:00"
+        c.close()
+
+        # b. the as-of date forward again (the newest event, 2024-03-03): O6's deadline (02-09)
+        # lies between the date its day was computed with and today's, so its periods reopen
+        assert fixture.run_dbt(proj, ["build"]).success
+        c = duckdb.connect(str(wh))
+        assert _component(c, orders, "not_collected_orders", "month", "2024-01-01") == 1
+        # ... and only those: 2023-01 keeps the as-of date of step a
+        assert str(_component(c, orders, "_as_of_date", "month", "2023-01-01")) == "2024-02-05"
+        assert str(_component(c, orders, "_as_of_date", "month", "2024-01-01")) == "2024-03-03"
+        c.close()
+
+        # c. store S1 moves from North to East (seed): every period is recomputed
+        stores = work / "seeds" / "stores.csv"
+        stores.write_text(stores.read_text().replace("S1,Store One,North", "S1,Store One,East"))
+        assert fixture.run_dbt(proj, ["build"]).success
+        c = duckdb.connect(str(wh))
+        # January store orders at S1: O2 and O5; North keeps O1 (C1, web)
+        assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "East") == 2
+        assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "North") == 1
+        marts = [
+            r[0]
+            for r in c.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
+        incremental = {t: _table_rows(c, "marts", t) for t in marts}
+        incremental |= {m: _aggregate_rows(c, m) for m in (orders, categories)}
+        c.close()
+
+        # d. a full refresh gives the same rows everywhere
+        assert fixture.run_dbt(proj, ["build", "--full-refresh"]).success
+        c = duckdb.connect(str(wh))
+        full = {t: _table_rows(c, "marts", t) for t in marts}
+        full |= {m: _aggregate_rows(c, m) for m in (orders, categories)}
+        c.close()
+    assert len(marts) >= 13
+    for table, rows in full.items():
+        assert incremental[table] == rows, table

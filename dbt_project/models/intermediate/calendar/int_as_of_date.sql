@@ -17,13 +17,13 @@ with events as (
 ),
 
 final as (
-    select
-        {%- if var('as_of_date', '') %}
-        cast('{{ var("as_of_date") }}' as date) as as_of_date
-        {%- else %}
-        coalesce(max(event_date), current_date) as as_of_date
-        {%- endif %}
+    {%- if var('as_of_date', '') %}
+    -- one row, whatever the feeds hold
+    select cast('{{ var("as_of_date") }}' as date) as as_of_date
+    {%- else %}
+    select coalesce(max(event_date), current_date) as as_of_date
     from events
+    {%- endif %}
 )
 
 select * from final

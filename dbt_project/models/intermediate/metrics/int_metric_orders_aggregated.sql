@@ -1,7 +1,24 @@
 {#- Order components of the metrics per grain and dimension (store, region,
     sales_channel, fulfilment), by the period of ordered_at. Region is the
-    store's region for store orders, else the customer's region. -#}
+    store's region for store orders, else the customer's region.
+    Period-incremental (macros/period_incremental.sql). A run recomputes the
+    periods of: orders (re)built since the last run, at their day and at the
+    day they had before; orders of customers (re)loaded since (region); open
+    pickup orders whose not-collected deadline fell between the as-of date
+    their day was computed with and today's. A changed store region (seed) or
+    an as-of date moved back recomputes every period. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_periods',
+        on_schema_change='append_new_columns',
+    )
+}}
 {%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
+{%- set ready = period_incremental_ready() %}
+{%- set not_collected_deadline -%}
+    cast({{ dbt.dateadd('day', var('not_collected_grace_days'), 'coalesce(orders.promised_at, orders.ordered_at)') }} as date)
+{%- endset %}
 
 with orders as (
     select * from {{ ref('int_orders_enriched') }}
@@ -18,6 +35,72 @@ stores as (
 as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
+
+stores_state as (
+    select {{ dbt.hash(dbt.listagg("concat(store_id, '=', coalesce(region, ''))", "'|'", "order by store_id")) }} as fingerprint
+    from stores
+),
+
+{% if ready %}
+watermark as (
+    select
+        coalesce(max(_source_loaded_until), cast('1900-01-01' as timestamp)) as orders_until,
+        coalesce(max(_customers_loaded_until), cast('1900-01-01' as timestamp)) as customers_until,
+        max(_as_of_date) as as_of_until,
+        count(distinct _stores_fingerprint) as fingerprints,
+        max(_stores_fingerprint) as fingerprint
+    from {{ this }}
+),
+
+rebuild_all as (
+    select
+        watermark.as_of_until > as_of.as_of_date
+        or watermark.fingerprints > 1
+        or watermark.fingerprint <> stores_state.fingerprint as yes
+    from watermark
+    cross join as_of
+    cross join stores_state
+),
+
+changed_days as (
+    select cast(ordered_at as date) as affected_day
+    from orders
+    where _ingested_at > (select orders_until from watermark)
+    union
+    select cast(_previous_ordered_at as date) as affected_day
+    from orders
+    where _ingested_at > (select orders_until from watermark)
+    union
+    select cast(orders.ordered_at as date) as affected_day
+    from orders
+    inner join customers
+        on orders.customer_id = customers.customer_id
+    where customers._ingested_at > (select customers_until from watermark)
+    union
+    select cast(orders.ordered_at as date) as affected_day
+    from orders
+    cross join as_of
+    left join {{ this }} as stored
+        on stored.grain = 'day'
+        and stored.dimension = 'all'
+        and stored.period_start = cast(orders.ordered_at as date)
+    where orders.is_collect_order
+        and orders.delivered_at is null
+        and orders.status not in ('cancelled', 'delivered', 'returned')
+        and {{ not_collected_deadline }} <= as_of.as_of_date
+        and {{ not_collected_deadline }} > coalesce(stored._as_of_date, cast('1900-01-01' as date))
+    union
+    select cast(ordered_at as date) as affected_day
+    from orders
+    where (select yes from rebuild_all)
+    union
+    select period_start as affected_day
+    from {{ this }}
+    where grain = 'day' and (select yes from rebuild_all)
+),
+
+{{ affected_periods_ctes('changed_days') }},
+{% endif %}
 
 base as (
     select
@@ -42,8 +125,7 @@ base as (
                 or (
                     orders.delivered_at is null
                     and orders.status not in ('delivered', 'returned')
-                    and cast({{ dbt.dateadd('day', var('not_collected_grace_days'), 'coalesce(orders.promised_at, orders.ordered_at)') }} as date)
-                        <= as_of.as_of_date
+                    and {{ not_collected_deadline }} <= as_of.as_of_date
                 )
             )
         ) as is_not_collected
@@ -53,6 +135,9 @@ base as (
         on orders.customer_id = customers.customer_id
     left join stores
         on orders.store_id = stores.store_id
+    {%- if ready %}
+    where {{ in_affected_periods('orders.ordered_at') }}
+    {%- endif %}
 ),
 
 aggregated as (
@@ -72,4 +157,13 @@ aggregated as (
     group by {{ metric_grouping_sets(dimensions) }}
 )
 
-select * from aggregated
+{{ select_with_period_markers(
+    'aggregated',
+    'select max(_ingested_at) from orders',
+    ready,
+    extra_state={
+        '_customers_loaded_until': '(select max(_ingested_at) from customers)',
+        '_stores_fingerprint': '(select fingerprint from stores_state)',
+        '_as_of_date': '(select as_of_date from as_of)',
+    },
+) }}

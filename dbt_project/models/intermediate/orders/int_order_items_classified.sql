@@ -62,11 +62,21 @@ classified as (
                 then cast(items.quantity * items.unit_cost as decimal(18, 4))
             else cast(0 as decimal(18, 4))
         end as cogs,
-        greatest(items._ingested_at, orders._ingested_at) as _ingested_at
+        greatest(items._ingested_at, orders._ingested_at) as _ingested_at,
+        {#- the order time of the row this one replaces: a corrected order date
+            re-opens its old periods in the period-incremental aggregates -#}
+        {%- if is_incremental() %}
+        previous.ordered_at as _previous_ordered_at
+        {%- else %}
+        cast(null as timestamp) as _previous_ordered_at
+        {%- endif %}
     from items
     inner join orders
         on items.order_id = orders.order_id
     {% if is_incremental() %}
+    left join {{ this }} as previous
+        on items.order_id = previous.order_id
+        and items.line_no = previous.line_no
     where items.order_id in (select order_id from changed_orders)
     {% endif %}
 ),

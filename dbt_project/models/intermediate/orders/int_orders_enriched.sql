@@ -82,13 +82,22 @@ enriched as (
         case
             when item_totals._ingested_at > orders._ingested_at then item_totals._ingested_at
             else orders._ingested_at
-        end as _ingested_at
+        end as _ingested_at,
+        {#- the order time of the row this one replaces: a corrected order date
+            re-opens its old periods in the period-incremental aggregates -#}
+        {%- if is_incremental() %}
+        previous.ordered_at as _previous_ordered_at
+        {%- else %}
+        cast(null as timestamp) as _previous_ordered_at
+        {%- endif %}
     from orders
     left join item_totals
         on orders.order_id = item_totals.order_id
     left join punctuality
         on orders.order_id = punctuality.order_id
     {% if is_incremental() %}
+    left join {{ this }} as previous
+        on orders.order_id = previous.order_id
     where orders.order_id in (select order_id from changed_orders)
     {% endif %}
 )
