@@ -184,17 +184,18 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 else "; ".join(c.get("problems", []))[:300],
                 c.get("equal"),
             )
-    for _n, s in scales.items():
+    for n, s in scales.items():
         ml = s.get("memlimit", {})
         full = s.get("full", {})
+        judged = n >= 50_000_000  # the targets are stated for 50M; smaller scales inform
         if "2GB" in ml:
             r = ml["2GB"]
             ok = r["status"] == "success" and r["peak_rss_mb"] <= 2.5 * 1024
             add(
                 f"{s['label']} under memory_limit 2GB",
-                "completes, peak RSS ≤ 2.5 GB",
+                "completes, peak RSS ≤ 2.5 GB" if judged else "(completes, ≤ 2.5 GB at 50M)",
                 f"{r['status']}, {r['peak_rss_mb']:,} MB, {r['wall_s']:.0f} s",
-                ok,
+                ok if judged else "info",
                 _by(r["peak_rss_mb"], 2560) if r["status"] == "success" else "failed",
                 _peak_step(r),
             )
@@ -204,9 +205,9 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
             ok = r["status"] == "success" and ratio is not None and ratio <= 2
             add(
                 f"{s['label']} under memory_limit 512MB",
-                "≤ 2x unlimited",
+                "≤ 2x unlimited" if judged else "(≤ 2x unlimited at 50M)",
                 f"{r['status']}, {ratio:.2f}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB",
-                ok,
+                ok if judged else "info",
                 _by(ratio, 2) if r["status"] == "success" else "failed",
                 _peak_step(r),
             )

@@ -87,6 +87,13 @@ from {{ this }}
 {%- endif %}
 {%- endmacro %}
 
+{#- An aggregate over the stores seed rows (select it from stg_seeds__stores):
+    one text that changes when any store's region changes (seeds/stores.csv);
+    the aggregates that take a store's region recompute every period then. -#}
+{% macro stores_fingerprint() -%}
+    {{ dbt.hash(dbt.listagg("concat(store_id, '=', coalesce(region, ''))", "'|'", "order by store_id")) }}
+{%- endmacro %}
+
 {#- The incremental strategy of these models: delete the marked periods, insert
     the new rows. Runs inside the model's transaction. -#}
 {% macro get_incremental_replace_periods_sql(arg_dict) -%}

@@ -240,6 +240,7 @@ STATE_COLUMNS = {
     "_customers_loaded_until",
     "_stores_fingerprint",
     "_as_of_date",
+    "_orders_loaded_until",
 }
 
 
@@ -265,6 +266,34 @@ def _aggregate_rows(c, model, **where):
     return _table_rows(c, "main", model, **where)
 
 
+def _warehouse_rows(warehouse, models):
+    """Every table of schema marts and the given intermediate models, as compared rows."""
+    c = duckdb.connect(str(warehouse))
+    try:
+        marts = [
+            r[0]
+            for r in c.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
+        assert len(marts) >= 13
+        rows = {t: _table_rows(c, "marts", t) for t in marts}
+        return rows | {m: _aggregate_rows(c, m) for m in models}
+    finally:
+        c.close()
+
+
+def _full_refresh_rows(workdir, copy_to, models):
+    """The same rows after a full refresh of a copy of the work folder (the original
+    keeps its incremental state for the next step)."""
+    shutil.copytree(workdir, copy_to)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in fixture.dbt_env(copy_to / "data").items():
+            mp.setenv(key, value)
+        assert fixture.run_dbt(copy_to / "dbt_project", ["build", "--full-refresh"]).success
+    return _warehouse_rows(copy_to / "data" / "warehouse.duckdb", models)
+
+
 def _component(c, model, column, grain, period, dimension="all", value="all"):
     row = c.execute(
         f"select {column} from main.{model} where grain = ? and period_start = cast(? as date) "  # noqa: S608
@@ -277,8 +306,9 @@ def _component(c, model, column, grain, period, dimension="all", value="all"):
 def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
     """The period-incremental metric aggregates (macros/period_incremental.sql) recompute
     only the periods a run touches, and end equal to a full refresh after: an order
-    moved to another month, a return that empties a day, a customer's new region,
-    the as-of date moved back and forward again, and a store's new region (seed)."""
+    moved to another month, a return that empties a day, a customer's new region, an
+    order's new channel (its survey answers follow), a survey answer moved to another
+    day, the as-of date moved back and forward again, and a store's new region (seed)."""
     result, project, _ = built
     assert result.success
     work = tmp_path / "copy"
@@ -286,15 +316,23 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
     wh = work / "data" / "warehouse.duckdb"
     proj = work / "dbt_project"
     orders, categories = "int_metric_orders_aggregated", "int_metric_categories_aggregated"
+    survey = "int_metric_survey_aggregated"
+    aggregates = (orders, categories, survey)
     c = duckdb.connect(str(wh))
-    reloaded = "timestamp '2024-03-05 01:00'"
-    c.execute(f"update raw.orders set ordered_at = timestamp '2024-02-05 11:00', _ingested_at = {reloaded} where order_id = 'O7'")  # fmt: skip  # noqa: S608, E501
-    c.execute(
-        f"update raw.orders set status = 'returned', _ingested_at = {reloaded} where order_id = 'O11'"
-    )  # noqa: S608
-    c.execute(
-        f"update raw.customers set region = 'West', _ingested_at = {reloaded} where customer_id = 'C2'"
-    )  # noqa: S608
+    # (table, key column, key, new values), each reloaded after the first build
+    changes = [
+        ("orders", "order_id", "O7", "ordered_at = timestamp '2024-02-05 11:00'"),
+        ("orders", "order_id", "O11", "status = 'returned'"),
+        ("orders", "order_id", "O4", "sales_channel = 'web'"),
+        ("customers", "customer_id", "C2", "region = 'West'"),
+        ("survey_answers", "answer_id", "A2", "answered_at = timestamp '2024-02-21 11:00'"),
+    ]
+    for table, key, value, assignment in changes:
+        c.execute(
+            f"update raw.{table} set {assignment}, _ingested_at = timestamp '2024-03-05 01:00' "  # noqa: S608
+            f"where {key} = ?",
+            [value],
+        )
     c.close()
     with pytest.MonkeyPatch.context() as mp:
         for key, value in fixture.dbt_env(work / "data").items():
@@ -323,6 +361,24 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         )
         # O7's shoes line (1 x 100) is revenue on its new day
         assert _component(c, categories, "revenue", "day", "2024-02-05", "category", "shoes") == 100
+        # surveys: A2 (nps, S1) moved from 2024-01-21 to 2024-02-21: S1 keeps A1, A3..A6 in
+        # January, and 01-21 keeps A1 only
+        assert _component(c, survey, "nps_answers", "month", "2024-01-01", "store", "S1") == 5
+        assert _component(c, survey, "nps_answers", "month", "2024-02-01", "store", "S1") == 1
+        assert _component(c, survey, "nps_answers", "day", "2024-01-21") == 1
+        # A7 is about O4, now a web order: January's answers by order channel are
+        # A1 (O2, store) and A7 (web); no 'app' row is left
+        assert (
+            _component(c, survey, "nps_answers", "month", "2024-01-01", "sales_channel", "web") == 1
+        )
+        assert (
+            _component(c, survey, "nps_answers", "month", "2024-01-01", "sales_channel", "app")
+            is None
+        )
+        # ... also on A7's own day, which no other change reopened
+        assert (
+            _component(c, survey, "nps_answers", "day", "2024-01-17", "sales_channel", "web") == 1
+        )
         # untouched periods kept their rows: 2023-01 still has the first build's watermark
         (kept,) = c.execute(
             f"select max(_source_loaded_until) from main.{categories} where period_start < date '2024-01-01'"  # noqa: S608
@@ -339,6 +395,9 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         assert str(_component(c, orders, "_as_of_date", "month", "2023-01-01")) == "2024-02-05"
         assert str(_component(c, orders, "_as_of_date", "month", "2024-01-01")) == "2024-03-03"
         c.close()
+        # every table equals a full refresh at this point too (before step c recomputes all)
+        after_b = _warehouse_rows(wh, aggregates)
+        assert after_b == _full_refresh_rows(work, tmp_path / "full_b", aggregates)
 
         # c. store S1 moves from North to East (seed): every period is recomputed
         stores = work / "seeds" / "stores.csv"
@@ -348,22 +407,11 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         # January store orders at S1: O2 and O5; North keeps O1 (C1, web)
         assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "East") == 2
         assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "North") == 1
-        marts = [
-            r[0]
-            for r in c.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-        ]
-        incremental = {t: _table_rows(c, "marts", t) for t in marts}
-        incremental |= {m: _aggregate_rows(c, m) for m in (orders, categories)}
         c.close()
+        after_c = _warehouse_rows(wh, aggregates)
 
         # d. a full refresh gives the same rows everywhere
         assert fixture.run_dbt(proj, ["build", "--full-refresh"]).success
-        c = duckdb.connect(str(wh))
-        full = {t: _table_rows(c, "marts", t) for t in marts}
-        full |= {m: _aggregate_rows(c, m) for m in (orders, categories)}
-        c.close()
-    assert len(marts) >= 13
+        full = _warehouse_rows(wh, aggregates)
     for table, rows in full.items():
-        assert incremental[table] == rows, table
+        assert after_c[table] == rows, table

@@ -37,7 +37,7 @@ as_of as (
 ),
 
 stores_state as (
-    select {{ dbt.hash(dbt.listagg("concat(store_id, '=', coalesce(region, ''))", "'|'", "order by store_id")) }} as fingerprint
+    select {{ stores_fingerprint() }} as fingerprint
     from stores
 ),
 

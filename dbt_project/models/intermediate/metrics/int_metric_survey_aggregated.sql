@@ -1,6 +1,19 @@
 {#- Survey components by answered_at period and dimension (store, region of the
-    store, sales_channel and fulfilment of the answer's order). -#}
+    store, sales_channel and fulfilment of the answer's order).
+    Period-incremental (macros/period_incremental.sql). A run recomputes the
+    periods of: answers (re)loaded since the last run; answers whose order was
+    (re)built since (its store, channel, fulfilment); days whose number of
+    answers differs from the stored one (an answer whose date was corrected
+    left its old day). A changed store region (seed) recomputes every period. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_periods',
+        on_schema_change='append_new_columns',
+    )
+}}
 {%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
+{%- set ready = period_incremental_ready() %}
 
 with answers as (
     select * from {{ ref('stg_survey__survey_answers') }}
@@ -13,6 +26,69 @@ orders as (
 stores as (
     select * from {{ ref('stg_seeds__stores') }}
 ),
+
+stores_state as (
+    select {{ stores_fingerprint() }} as fingerprint
+    from stores
+),
+
+{% if ready %}
+watermark as (
+    select
+        coalesce(max(_source_loaded_until), cast('1900-01-01' as timestamp)) as answers_until,
+        coalesce(max(_orders_loaded_until), cast('1900-01-01' as timestamp)) as orders_until,
+        count(distinct _stores_fingerprint) as fingerprints,
+        max(_stores_fingerprint) as fingerprint
+    from {{ this }}
+),
+
+rebuild_all as (
+    select watermark.fingerprints > 1 or watermark.fingerprint <> stores_state.fingerprint as yes
+    from watermark
+    cross join stores_state
+),
+
+-- every answer is nps (nps_answers) or csi / cx (scored_answers)
+stored_day_answers as (
+    select period_start as affected_day, nps_answers + scored_answers as answers
+    from {{ this }}
+    where grain = 'day' and dimension = 'all'
+),
+
+current_day_answers as (
+    select cast(answered_at as date) as affected_day, count(*) as answers
+    from answers
+    group by cast(answered_at as date)
+),
+
+changed_days as (
+    select cast(answered_at as date) as affected_day
+    from answers
+    where _ingested_at > (select answers_until from watermark)
+    union
+    select cast(answers.answered_at as date) as affected_day
+    from answers
+    inner join orders
+        on answers.order_id = orders.order_id
+    where orders._ingested_at > (select orders_until from watermark)
+    union
+    select coalesce(current_day_answers.affected_day, stored_day_answers.affected_day) as affected_day
+    from current_day_answers
+    full outer join stored_day_answers
+        on current_day_answers.affected_day = stored_day_answers.affected_day
+    where coalesce(current_day_answers.answers, 0) <> coalesce(stored_day_answers.answers, 0)
+    union
+    select cast(answered_at as date) as affected_day
+    from answers
+    where (select yes from rebuild_all)
+    union
+    select affected_day
+    from stored_day_answers
+    where (select yes from rebuild_all)
+),
+
+{{ affected_periods_ctes('changed_days') }},
+{% endif %}
 
 base as (
     select
@@ -29,6 +105,9 @@ base as (
         on answers.order_id = orders.order_id
     left join stores
         on coalesce(answers.store_id, orders.store_id) = stores.store_id
+    {%- if ready %}
+    where {{ in_affected_periods('answers.answered_at') }}
+    {%- endif %}
 ),
 
 aggregated as (
@@ -39,4 +118,12 @@ aggregated as (
     group by {{ metric_grouping_sets(dimensions) }}
 )
 
-select * from aggregated
+{{ select_with_period_markers(
+    'aggregated',
+    'select max(_ingested_at) from answers',
+    ready,
+    extra_state={
+        '_orders_loaded_until': '(select max(_ingested_at) from orders)',
+        '_stores_fingerprint': '(select fingerprint from stores_state)',
+    },
+) }}

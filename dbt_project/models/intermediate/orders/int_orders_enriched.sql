@@ -18,10 +18,6 @@ items as (
     select * from {{ ref('int_order_items_classified') }}
 ),
 
-punctuality as (
-    select * from {{ ref('int_orders_punctuality_checked') }}
-),
-
 {% if is_incremental() %}
 watermark as (
     select coalesce(max(_ingested_at), cast('1900-01-01' as timestamp)) as loaded_until
@@ -36,6 +32,13 @@ changed_orders as (
     where _ingested_at > (select loaded_until from watermark)
 ),
 {% endif %}
+
+punctuality as (
+    select * from {{ ref('int_orders_punctuality_checked') }}
+    {% if is_incremental() %}
+    where order_id in (select order_id from changed_orders)
+    {% endif %}
+),
 
 item_totals as (
     select
