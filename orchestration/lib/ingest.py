@@ -3,7 +3,11 @@
 The path of one file:
   1. safety: only regular files under <landing>/<feed>/ with an allowed
      extension; symlinks that leave the landing folder are refused;
-  2. registry: content hash + size; the same content again is a no-op;
+  2. registry: content hash + size; the same content again is a no-op. A file
+     registered before under the same path, size and modification time is
+     skipped without reading it (as rsync's quick check): a daily run does not
+     re-hash the whole landing history. FLYWHEEL_INGEST_REHASH=1 hashes every
+     file again (for a source that rewrites files keeping size and time);
   3. header: columns matched case-insensitively; a missing required column
      rejects the whole file with a message naming file and column;
   4. read: DuckDB's own readers into a staging table of text columns. For CSV
@@ -676,10 +680,13 @@ def _register(
     fmt: str,
     run_id: str,
     now: datetime,
+    mtime_ns: int | None = None,
 ) -> None:
     con.execute(
-        "insert into meta.files values ($id, $feed, $path, $sha, $size, $fmt, $outcome, $reason, $lines,"
-        " $rin, $rl, $rr, $rq, $parser, $extra, $run, $now)",
+        "insert into meta.files (file_id, feed, path, content_sha256, size_bytes, format, outcome,"
+        " reason, physical_lines, rows_in, rows_loaded, rows_replaced, rows_quarantined, parser,"
+        " extra_columns, run_id, registered_at, mtime_ns) values ($id, $feed, $path, $sha, $size,"
+        " $fmt, $outcome, $reason, $lines, $rin, $rl, $rr, $rq, $parser, $extra, $run, $now, $mtime)",
         {
             "id": file_id,
             "feed": report.feed,
@@ -698,8 +705,22 @@ def _register(
             "extra": ", ".join(report.extra_columns) or None,
             "run": run_id,
             "now": now,
+            "mtime": mtime_ns,
         },
     )
+
+
+def _registered_unchanged(con, feed: Feed, rel: str, path: Path) -> tuple[bool, int]:
+    """(whether this path is registered with its current size and modification time, mtime_ns)."""
+    st = path.stat()
+    if os.environ.get("FLYWHEEL_INGEST_REHASH", "").strip() in ("1", "true", "yes"):
+        return False, st.st_mtime_ns
+    hit = con.execute(
+        "select 1 from meta.files where feed = $feed and path = $path and size_bytes = $size"
+        " and mtime_ns = $mtime limit 1",
+        {"feed": feed.name, "path": rel, "size": st.st_size, "mtime": st.st_mtime_ns},
+    ).fetchone()
+    return hit is not None, st.st_mtime_ns
 
 
 def ingest_file(
@@ -708,6 +729,9 @@ def ingest_file(
     rel = path.relative_to(settings.landing_dir).as_posix()
     fmt = file_format(path)
     assert fmt is not None
+    unchanged, mtime_ns = _registered_unchanged(con, feed, rel, path)
+    if unchanged:
+        return FileReport(feed.name, rel, "skipped", "already registered (same size and time)")
     digest, size = content_hash(path)
     seen = con.execute(
         "select path, outcome from meta.files where content_sha256 = $sha and feed = $feed order by file_id",
@@ -732,7 +756,7 @@ def ingest_file(
             )
         else:
             _ingest_content(con, settings, feed, path, fmt, rel, file_id, run_id, now, report)
-        _register(con, report, file_id, digest, size, fmt, run_id, now)
+        _register(con, report, file_id, digest, size, fmt, run_id, now, mtime_ns)
         con.execute("commit")
     except (duckdb.Error, IngestError, OSError, EOFError, csv.Error, UnicodeError) as exc:
         # The file cannot be read as a whole (corrupt gzip or Parquet, ...): keep
@@ -746,7 +770,7 @@ def ingest_file(
         )
         con.execute("begin transaction")
         file_id = con.execute("select nextval('meta.file_id_seq')").fetchone()[0]
-        _register(con, report, file_id, digest, size, fmt, run_id, now)
+        _register(con, report, file_id, digest, size, fmt, run_id, now, mtime_ns)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -36,8 +36,11 @@ create table if not exists meta.files (
     parser varchar,                    -- duckdb | python-fallback
     extra_columns varchar,             -- unknown columns, kept out of the models
     run_id varchar,
-    registered_at timestamp not null
+    registered_at timestamp not null,
+    mtime_ns bigint                    -- the file's modification time when registered
 );
+-- warehouses made before mtime_ns existed get the column (NULL: such files are hashed again)
+alter table meta.files add column if not exists mtime_ns bigint;
 create table if not exists meta.quarantine (
     feed varchar not null,
     file_id bigint not null,

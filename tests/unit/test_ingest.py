@@ -200,6 +200,52 @@ def test_same_content_is_noop_and_later_file_replaces(env):
     ]
 
 
+def test_registered_file_is_not_read_again_unless_it_changed(env, monkeypatch):
+    """A daily run does not re-hash the landing history: a file registered under the same
+    path, size and modification time is skipped unread. A rewrite changes the time (or
+    the size) and is read; FLYWHEEL_INGEST_REHASH=1 reads every file."""
+    from orchestration.lib import ingest
+
+    settings, con = env
+    hashed: list[str] = []
+    real_hash = ingest.content_hash
+
+    def recording_hash(path):
+        hashed.append(path.name)
+        return real_hash(path)
+
+    monkeypatch.setattr(ingest, "content_hash", recording_hash)
+    row = "o1,c1,2025-01-01,paid,web,,courier,,,"
+    path = write(settings, "orders/a.csv", f"{ORDERS_HEADER}\n{row}\n")
+    ingest_feed(con, settings, "orders", "r1", log=lambda m: None)
+    assert hashed == ["a.csv"]
+    again = ingest_feed(con, settings, "orders", "r2", log=lambda m: None)
+    assert [(f.outcome, f.reason) for f in again.files] == [
+        ("skipped", "already registered (same size and time)")
+    ]
+    assert hashed == ["a.csv"]  # not read again
+    # Rewritten in place, same size, a later time: read, and c2 replaces c1.
+    stat = path.stat()
+    path.write_text(f"{ORDERS_HEADER}\n{row.replace('c1', 'c2')}\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert path.stat().st_size == stat.st_size
+    rewritten = ingest_feed(con, settings, "orders", "r3", log=lambda m: None)
+    assert [(f.outcome, f.rows_replaced) for f in rewritten.files] == [("loaded", 1)]
+    assert con.execute("select customer_id from raw.orders").fetchall() == [("c2",)]
+    # Rewritten keeping size and time (as a copy with preserved times would): only a rehash sees it.
+    stat = path.stat()
+    path.write_text(f"{ORDERS_HEADER}\n{row.replace('c1', 'c3')}\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert [
+        f.outcome for f in ingest_feed(con, settings, "orders", "r4", log=lambda m: None).files
+    ] == ["skipped"]
+    monkeypatch.setenv("FLYWHEEL_INGEST_REHASH", "1")
+    rehashed = ingest_feed(con, settings, "orders", "r5", log=lambda m: None)
+    assert [f.outcome for f in rehashed.files] == ["loaded"]
+    assert con.execute("select customer_id from raw.orders").fetchall() == [("c3",)]
+    assert hashed == ["a.csv"] * 3
+
+
 def test_parquet_jsonl_and_gzip(env):
     settings, con = env
     (settings.landing_dir / "leads").mkdir(parents=True)
