@@ -94,6 +94,17 @@ from {{ this }}
     {{ dbt.hash(dbt.listagg("concat(store_id, '=', coalesce(region, ''))", "'|'", "order by store_id")) }}
 {%- endmacro %}
 
+{#- True when the stored rows were computed with other store regions than
+    today's: the caller has a CTE stores_state (fingerprint) and stores
+    _stores_fingerprint in every row. -#}
+{% macro stores_region_changed() -%}
+    (
+        select count(distinct _stores_fingerprint) > 1
+            or max(_stores_fingerprint) <> (select fingerprint from stores_state)
+        from {{ this }}
+    )
+{%- endmacro %}
+
 {#- The incremental strategy of these models: delete the marked periods, insert
     the new rows. Runs inside the model's transaction. -#}
 {% macro get_incremental_replace_periods_sql(arg_dict) -%}

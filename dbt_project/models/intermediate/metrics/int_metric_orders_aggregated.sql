@@ -46,20 +46,14 @@ watermark as (
     select
         coalesce(max(_source_loaded_until), cast('1900-01-01' as timestamp)) as orders_until,
         coalesce(max(_customers_loaded_until), cast('1900-01-01' as timestamp)) as customers_until,
-        max(_as_of_date) as as_of_until,
-        count(distinct _stores_fingerprint) as fingerprints,
-        max(_stores_fingerprint) as fingerprint
+        max(_as_of_date) as as_of_until
     from {{ this }}
 ),
 
 rebuild_all as (
-    select
-        watermark.as_of_until > as_of.as_of_date
-        or watermark.fingerprints > 1
-        or watermark.fingerprint <> stores_state.fingerprint as yes
+    select watermark.as_of_until > as_of.as_of_date or {{ stores_region_changed() }} as yes
     from watermark
     cross join as_of
-    cross join stores_state
 ),
 
 changed_days as (

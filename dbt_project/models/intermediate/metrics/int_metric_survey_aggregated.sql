@@ -36,16 +36,12 @@ stores_state as (
 watermark as (
     select
         coalesce(max(_source_loaded_until), cast('1900-01-01' as timestamp)) as answers_until,
-        coalesce(max(_orders_loaded_until), cast('1900-01-01' as timestamp)) as orders_until,
-        count(distinct _stores_fingerprint) as fingerprints,
-        max(_stores_fingerprint) as fingerprint
+        coalesce(max(_orders_loaded_until), cast('1900-01-01' as timestamp)) as orders_until
     from {{ this }}
 ),
 
 rebuild_all as (
-    select watermark.fingerprints > 1 or watermark.fingerprint <> stores_state.fingerprint as yes
-    from watermark
-    cross join stores_state
+    select {{ stores_region_changed() }} as yes
 ),
 
 -- every answer is nps (nps_answers) or csi / cx (scored_answers)
