@@ -262,10 +262,6 @@ def _table_rows(c, schema, table, **where):
     ).fetchall()
 
 
-def _aggregate_rows(c, model, **where):
-    return _table_rows(c, "main", model, **where)
-
-
 def _warehouse_rows(warehouse, models):
     """Every table of schema marts and the given intermediate models, as compared rows."""
     c = duckdb.connect(str(warehouse))
@@ -278,7 +274,7 @@ def _warehouse_rows(warehouse, models):
         ]
         assert len(marts) >= 13
         rows = {t: _table_rows(c, "marts", t) for t in marts}
-        return rows | {m: _aggregate_rows(c, m) for m in models}
+        return rows | {m: _table_rows(c, "main", m) for m in models}
     finally:
         c.close()
 
@@ -354,10 +350,12 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "South") == 2
         # categories: 01-28 (O7's old day) and 02-10 (O11, now returned) have no revenue rows left
         assert (
-            _aggregate_rows(c, categories, grain="day", period_start=fixture.D("2024-01-28")) == []
+            _table_rows(c, "main", categories, grain="day", period_start=fixture.D("2024-01-28"))
+            == []
         )
         assert (
-            _aggregate_rows(c, categories, grain="day", period_start=fixture.D("2024-02-10")) == []
+            _table_rows(c, "main", categories, grain="day", period_start=fixture.D("2024-02-10"))
+            == []
         )
         # O7's shoes line (1 x 100) is revenue on its new day
         assert _component(c, categories, "revenue", "day", "2024-02-05", "category", "shoes") == 100
