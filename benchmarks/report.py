@@ -274,12 +274,18 @@ def stage_table(scales: dict[int, dict]) -> list[str]:
             r = s.get(st)
             if not r:
                 continue
+            if r.get("status") == "not run":
+                out.append(f"| {s['label']} | {st} | | | | {r.get('reason', 'not run')} |")
+                continue
             ratio = ""
             if st == "full" and f.get("wall_s"):
                 ratio = f"pipeline/floor {r['wall_s'] / f['wall_s']:.2f}"
             elif st in ("incremental", "rebuild") and full.get("wall_s"):
                 ratio = f"{st}/full {r['wall_s'] / full['wall_s']:.2f}"
             status = "" if r.get("status", "success") == "success" else " (FAILED)"
+            carried = s.get("carried_over", {})
+            if st in carried.get("stages", []):
+                status += f" (earlier run, {str(carried.get('from_commit'))[:7]})"
             rows = r.get("rows_per_s")
             out.append(
                 f"| {s['label']} | {st}{status} | {_fmt(r.get('wall_s'))} | {_fmt(rows)} | {_fmt(r.get('peak_rss_mb'))} | {ratio} |"
@@ -311,7 +317,7 @@ def phase_table(scales: dict[int, dict], ov: dict) -> list[str]:
         row("1,000 orders (overhead)", ov["overhead"])
     for _, s in scales.items():
         for st in ("full", "incremental", "rebuild"):
-            if s.get(st):
+            if s.get(st) and s[st].get("status") != "not run":
                 row(f"{s['label']} {st}", s[st], s.get("floor") if st == "full" else None)
         for lim, r in s.get("memlimit", {}).items():
             row(f"{s['label']} memory_limit {lim}", r)

@@ -3,6 +3,7 @@
     python -m benchmarks.run [--scale 1000000 | --scale 1000000,10000000 | --scale all]
                              [--memory-limits 2GB,512MB | --memory-limits none]
                              [--gate-bench auto|yes|no] [--skip-overhead] [--keep]
+                             [--stages floor,full,incremental,memlimit,rebuild]
 
 `make bench` runs it at 1M orders; `make bench SCALE=50000000` (or SCALE=all)
 at larger scales. For each scale, on the same files and in the same run:
@@ -15,6 +16,13 @@ at larger scales. For each scale, on the same files and in the same run:
   rebuild      a fresh warehouse on all files (base + the extra day); every
                published table is checksummed against the incremental result
   memlimit     (50M by default) full runs under FLYWHEEL_DUCKDB_MEMORY_LIMIT
+
+--stages runs a subset: a 50M scale takes hours, so its stages can be run in turns.
+The stages not asked for keep their results from the existing scale_<N>.json, marked
+"carried_over" with the commit and start time of the run that measured them. The
+incremental run needs the full run in the same invocation (it continues its
+warehouse). A stage that does not fit the free disk is recorded as "not run" with
+the reason.
 
 plus, once per invocation, the fixed overhead (a full run on 1,000 orders) and,
 from 10M up, benchmarks/bench_gate.py at 10M leads. Wall time, rows/s and peak
@@ -521,7 +529,51 @@ def prepare_dbt(data: Path) -> float:
 # ------------------------------------------------------------------ one scale
 
 
-def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: None) -> dict:
+STAGES = ("floor", "full", "incremental", "memlimit", "rebuild")
+
+
+def _disk_short(path: Path, need_gb: float) -> str | None:
+    """Why a stage cannot run for want of disk, or None when it fits."""
+    free = shutil.disk_usage(path).free / 2**30
+    if free < need_gb:
+        return f"not run: {free:.1f} GB free, the stage needs about {need_gb:.1f} GB"
+    return None
+
+
+def carried_over(orders: int, stages: tuple[str, ...]) -> dict:
+    """With --stages, the stages not asked for keep their results from the earlier file,
+    each marked with the commit and start of the invocation that measured them."""
+    path = RESULTS / f"scale_{orders}.json"
+    if set(stages) == set(STAGES) or not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    keep = [
+        st
+        for st in ("floor", "full", "incremental", "rebuild", "checksums", "extra_day")
+        if st not in stages and st in old and old[st].get("status") != "not run"
+    ]
+    if "checksums" in keep and "rebuild" not in keep:
+        keep.remove("checksums")
+    out: dict = {st: old[st] for st in keep}
+    if "memlimit" not in stages and old.get("memlimit"):
+        out["memlimit"] = old["memlimit"]
+        keep.append("memlimit")
+    if keep:
+        out["carried_over"] = {
+            "stages": keep,
+            "from_commit": old.get("commit"),
+            "from_started_at": old.get("started_at"),
+        }
+    return out
+
+
+def bench_scale(
+    orders: int,
+    limits: list[str],
+    keep: bool,
+    save=lambda res: None,
+    stages: tuple[str, ...] = STAGES,
+) -> dict:
     root = BENCH_DATA / str(orders)
     logs = root / "logs"
     runs = root / "runs"
@@ -531,25 +583,31 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
         "label": scale_label(orders),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    res |= carried_over(orders, stages)
     landing_info = ensure_landing(orders, root)
     res["landing"] = landing_info
     landing = Path(landing_info["path"])
     now_full = datetime.combine(END_DATE + timedelta(days=1), datetime.min.time()).replace(hour=6)
     now_next = now_full + timedelta(days=1)
 
+    res["stages_asked"] = list(stages)
     res["warm_cache_s"] = warm_cache(landing)
-    log(f"[{res['label']}] floor ...")
-    try:
-        manifest = compile_manifest(runs / "dbt_compile")
-        res["floor"] = run_floor(landing, manifest, runs / "floor", logs)
-        log(
-            f"  floor: {res['floor']['wall_s']} s (load {res['floor']['load_s']} s, models {res['floor']['models_s']} s), "
-            f"peak {res['floor']['peak_rss_mb']} MB"
-        )
-    except (RuntimeError, subprocess.CalledProcessError, ValueError) as exc:
-        res["floor"] = {"status": "failed", "error": str(exc)}
-        log(f"  floor FAILED: {exc}; the pipeline stages go on")
-    save(res)
+    if "floor" in stages:
+        log(f"[{res['label']}] floor ...")
+        try:
+            manifest = compile_manifest(runs / "dbt_compile")
+            res["floor"] = run_floor(landing, manifest, runs / "floor", logs)
+            log(
+                f"  floor: {res['floor']['wall_s']} s (load {res['floor']['load_s']} s, models {res['floor']['models_s']} s), "
+                f"peak {res['floor']['peak_rss_mb']} MB"
+            )
+        except (RuntimeError, subprocess.CalledProcessError, ValueError) as exc:
+            res["floor"] = {"status": "failed", "error": str(exc)}
+            log(f"  floor FAILED: {exc}; the pipeline stages go on")
+        save(res)
+    if not set(stages) & {"full", "incremental", "memlimit", "rebuild"}:
+        res["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        return res
 
     # The landing folder a user's pipeline reads: the base files, then one more day.
     run_landing = runs / "landing"
@@ -561,18 +619,39 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
     for d in (data, home_a, home_b):
         shutil.rmtree(d, ignore_errors=True)
     res["dbt_parse_s"] = prepare_dbt(data)
-    log(f"[{res['label']}] full pipeline ...")
-    res["full"] = run_pipeline("full", run_landing, data, home_a, now_full, logs)
-    res["full"]["sizes_gb"] = data_size(data)
-    res["full"]["disk_free_gb"] = round(shutil.disk_usage(runs).free / 2**30, 1)
-    save(res)
+    if "full" in stages:
+        log(f"[{res['label']}] full pipeline ...")
+        res["full"] = run_pipeline("full", run_landing, data, home_a, now_full, logs)
+        res["full"]["sizes_gb"] = data_size(data)
+        res["full"]["disk_free_gb"] = round(shutil.disk_usage(runs).free / 2**30, 1)
+        save(res)
+    else:
+        res.setdefault("full", {"status": "not run", "reason": "not asked (--stages)"})
 
     from benchmarks.extra_day import make_extra_day
 
-    extra = make_extra_day(landing, run_landing)
-    res["extra_day"] = {**extra, "rows": sum(f["rows"] for f in extra["files"].values())}
-    log(f"[{res['label']}] incremental after one more day ({res['extra_day']['rows']:,} rows) ...")
-    res["incremental"] = run_pipeline("incremental", run_landing, data, home_a, now_next, logs)
+    # A daily run writes a new published snapshot beside the old one: it needs about the
+    # published size free again, plus room for the warehouse to grow.
+    sizes = res["full"].get("sizes_gb", {})
+    short = _disk_short(
+        runs, sizes.get("published", 0) * 1.1 + sizes.get("warehouse.duckdb", 0) * 0.1 + 1
+    )
+    ran_full = "full" in stages and res["full"].get("status") == "success"
+    if "incremental" not in stages or not ran_full or short:
+        why = short or (
+            "not asked (--stages)"
+            if "incremental" not in stages
+            else "needs a successful full run in the same invocation"
+        )
+        res["incremental"] = {"status": "not run", "reason": why}
+        log(f"[{res['label']}] incremental {why}")
+    else:
+        extra = make_extra_day(landing, run_landing)
+        res["extra_day"] = {**extra, "rows": sum(f["rows"] for f in extra["files"].values())}
+        log(
+            f"[{res['label']}] incremental after one more day ({res['extra_day']['rows']:,} rows) ..."
+        )
+        res["incremental"] = run_pipeline("incremental", run_landing, data, home_a, now_next, logs)
     save(res)
 
     published_a = runs / "published_incremental.duckdb"
@@ -587,8 +666,8 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
 
     # Memory-limited runs before the rebuild: at 50M they matter more than the rebuild
     # if the whole scale does not fit in the time at hand (results are saved after each run).
-    res["memlimit"] = {}
-    for limit in limits:
+    res.setdefault("memlimit", {})
+    for limit in limits if "memlimit" in stages else []:
         tag = f"memlimit_{limit}"
         home = runs / f"dagster_home_{tag}"
         spill = runs / f"spill_{tag}"
@@ -605,13 +684,18 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
             logs,
             {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)},
         )
-        r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
+        if res["full"].get("wall_s"):  # possibly carried over from an earlier invocation
+            r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
         res["memlimit"][limit] = r
         _set_aside(data, runs / f"kept_{tag}", keep)
         shutil.rmtree(spill, ignore_errors=True)
         save(res)
-    log(f"[{res['label']}] full rebuild on base + extra day ...")
-    res["rebuild"] = run_pipeline("rebuild", run_landing, data, home_b, now_next, logs)
+    if "rebuild" in stages and sums_a:
+        log(f"[{res['label']}] full rebuild on base + extra day ...")
+        res["rebuild"] = run_pipeline("rebuild", run_landing, data, home_b, now_next, logs)
+    else:
+        why = "not asked (--stages)" if "rebuild" not in stages else "no incremental result"
+        res["rebuild"] = {"status": "not run", "reason": why}
     if res["rebuild"]["status"] == "success" and sums_a:
         published_b = data / "published" / "flywheel.duckdb"
         sums_b = checksum.table_checksums(published_b)
@@ -630,6 +714,11 @@ def bench_scale(orders: int, limits: list[str], keep: bool, save=lambda res: Non
                 if "only in" not in p
             }
         log(f"  checksums: {'EQUAL' if not problems else 'DIFFERENT: ' + '; '.join(problems)}")
+    elif res["rebuild"]["status"] == "not run":
+        res["checksums"] = {
+            "equal": None,
+            "problems": ["not compared: " + res["rebuild"]["reason"]],
+        }
     else:
         res["checksums"] = {"equal": None, "problems": ["a run failed; nothing compared"]}
     published_a.unlink(missing_ok=True)
@@ -716,6 +805,11 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-overhead", action="store_true", help="skip the 1,000-order fixed-overhead run"
     )
     ap.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help=f"comma list of {', '.join(STAGES)} (default all); incremental and rebuild need full",
+    )
+    ap.add_argument(
         "--keep", action="store_true", help="keep the warehouses in bench_data/<scale>/runs"
     )
     ap.add_argument(
@@ -727,6 +821,10 @@ def main(argv: list[str] | None = None) -> int:
         print(report.render(RESULTS))
         return 0
     scales = parse_scales(args.scale)
+    stages = tuple(x.strip() for x in args.stages.split(",") if x.strip())
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        ap.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     BENCH_DATA.mkdir(parents=True, exist_ok=True)
     mach = machine()
     commit = git_commit()
@@ -763,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
             (RESULTS / f"scale_{orders}.json").write_text(json.dumps(out, indent=1))
             report.render(RESULTS)
 
-        res = bench_scale(orders, limits, args.keep, save)
+        res = bench_scale(orders, limits, args.keep, save, stages)
         save(res)
         print(report.render(RESULTS))
     if args.gate_bench == "yes" or (
