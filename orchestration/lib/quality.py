@@ -338,6 +338,23 @@ def _contact_keys(alias: str) -> str:
              then hash(right({digits}, 10)) end as phone_key"""
 
 
+def _occurrences_cte(feed: str, key: str) -> str:
+    """Keys that occur more than once in the feed's raw table (the frames left-join it).
+
+    Aggregated over every row rather than restricted with `key in (select key from
+    batch)`: DuckDB builds that semi-join in memory without spilling, and a first run,
+    whose batch is the whole table, ran out of the gate's memory limit at 50M orders
+    (600 MB). The aggregate spills to disk. Its cost on a daily run, measured on 10M and
+    50M synthetic orders: +0.4 s and +2.3 s.
+    """
+    return f"""occ as (
+        select {key}, count(*) as n
+        from raw.{feed}
+        group by {key}
+        having count(*) > 1
+    )"""  # noqa: S608
+
+
 def _leads_frame_sql() -> str:
     """One PII-free row per batch lead; duplicates looked up against the window's history too."""
     return f"""
@@ -381,13 +398,7 @@ def _leads_frame_sql() -> str:
           and prev_at >= created_at - to_days($window_days::integer)
         group by _k
     ),
-    occ as (
-        select lead_id, count(*) as n
-        from raw.leads
-        where lead_id in (select lead_id from batch)
-        group by lead_id
-        having count(*) > 1
-    )
+    {_occurrences_cte("leads", "lead_id")}
     select
         k._k,
         k.lead_id,
@@ -415,13 +426,7 @@ def _keyed_frame_sql(feed: str, key: str, columns: list[str], extra: str = "") -
     cols = ", ".join(f"b.{c}" for c in columns)
     return f"""
     with {_batch_cte(feed)},
-    occ as (
-        select {key}, count(*) as n
-        from raw.{feed}
-        where {key} in (select {key} from batch)
-        group by {key}
-        having count(*) > 1
-    )
+    {_occurrences_cte(feed, key)}
     select b._k, {cols}, coalesce(o.n, 1) as key_occurrences{extra}
     from batch as b
     left join occ as o using ({key})

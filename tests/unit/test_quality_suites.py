@@ -53,6 +53,8 @@ def test_orders_suite_flags_bad_rows_and_blocks_on_share(con, settings):  # noqa
         order(102, delivered_at=NOW - dt.timedelta(days=30)),
         order(103, ordered_at=NOW + dt.timedelta(days=2)),
         order(104, customer_id=None),
+        order(105),
+        order(105, customer_id="C9"),  # the same order id twice: both rows are flagged
     ]
     land(con, good + bad, feed="orders")
     result = quality.run_suite(con, settings, "orders", "run-1", now=NOW, build_docs=False)
@@ -62,12 +64,17 @@ def test_orders_suite_flags_bad_rows_and_blocks_on_share(con, settings):  # noqa
         ("O00102", "delivered_not_before_ordered"),
         ("O00103", "ordered_at_not_in_future"),
         ("O00104", "customer_id_present"),
+        ("O00105", "order_id_unique"),
     }
-    # 'web' has 44 orders with 4 bad = 9.1% > 5%; 'fax' has 1 order (< 20: not judged alone);
-    # the batch: 5/45 = 11.1%.
+    flagged_105 = con.execute(
+        "select count(*) from quality.row_verdicts where record_key = 'O00105'"
+    ).fetchall()[0][0]
+    assert flagged_105 == 2
+    # 'web' has 46 orders (40 good + 100, 102, 103, 104 and the two 105s) with 6 bad = 13% > 5%;
+    # 'fax' has 1 order (< 20: not judged alone); the batch: 7 bad of 47.
     blocking = {(o.rule, o.channel): o.observed for o in result.blocking_failures}
     assert set(blocking) == {("invalid_share", "web"), ("invalid_share", "all")}
-    assert round(blocking[("invalid_share", "all")], 4) == round(5 / 45, 4)
+    assert round(blocking[("invalid_share", "all")], 4) == round(7 / 47, 4)
 
 
 def test_survey_suite_scores_in_range_and_no_pii_in_verdicts(con, settings):  # noqa: F811
