@@ -115,7 +115,12 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 1.5,
                 n >= 10_000_000,
                 "at 10M, 50M",
-                _why_pipeline(s),
+                _why_pipeline(s)
+                + (
+                    f"; the floor from an earlier run ({_carried_from(s, 'floor')})"
+                    if _carried_from(s, "floor")
+                    else ""
+                ),
             )
     o = ov.get("overhead", {})
     if o:
@@ -206,20 +211,21 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
             add(
                 f"{s['label']} under memory_limit 512MB",
                 "≤ 2x unlimited" if judged else "(≤ 2x unlimited at 50M)",
-                f"{r['status']}, {ratio:.2f}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB",
+                f"{r['status']}, {_fmt_ratio(ratio)}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB",
                 ok if judged else "info",
-                _by(ratio, 2) if r["status"] == "success" else "failed",
+                _by(ratio, 2) if r["status"] == "success" and ratio is not None else "",
                 _peak_step(r),
             )
     if 10_000_000 in scales and 50_000_000 in scales:
         a, b = scales[10_000_000], scales[50_000_000]
         if a.get("full", {}).get("wall_s") and b.get("full", {}).get("wall_s"):
             r = b["full"]["wall_s"] / a["full"]["wall_s"]
-            fr = b["floor"]["wall_s"] / a["floor"]["wall_s"]
+            fa, fb = a.get("floor", {}).get("wall_s"), b.get("floor", {}).get("wall_s")
+            fr = fb / fa if fa and fb else None
             add(
                 "time(50M) / time(10M), full pipeline",
                 "≤ 5.5",
-                f"{r:.2f} (floor: {fr:.2f})",
+                f"{r:.2f} (floor: {_fmt_ratio(fr)})",
                 r <= 5.5,
                 _by(r, 5.5),
                 "runs from different invocations"
@@ -266,6 +272,20 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
     return rows
 
 
+def _fmt_ratio(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _carried_from(s: dict, stage: str) -> str:
+    """The commit of the earlier invocation a stage's result was carried over from, or ''."""
+    carried = s.get("carried_over", {})
+    stages = carried.get("stages", {})
+    if isinstance(stages, list):  # files written before provenance was kept per stage
+        return str(carried.get("from_commit"))[:7] if stage in stages else ""
+    origin = stages.get(stage)
+    return str(origin.get("commit"))[:7] if isinstance(origin, dict) else ""
+
+
 def stage_table(scales: dict[int, dict]) -> list[str]:
     out = [
         "| scale | stage | wall s | rows/s | peak RSS MB | ratio |",
@@ -287,15 +307,18 @@ def stage_table(scales: dict[int, dict]) -> list[str]:
             elif st in ("incremental", "rebuild") and full.get("wall_s"):
                 ratio = f"{st}/full {r['wall_s'] / full['wall_s']:.2f}"
             status = "" if r.get("status", "success") == "success" else " (FAILED)"
-            carried = s.get("carried_over", {})
-            if st in carried.get("stages", []):
-                status += f" (earlier run, {str(carried.get('from_commit'))[:7]})"
+            origin = _carried_from(s, st)
+            if origin:
+                status += f" (earlier run, {origin})"
             rows = r.get("rows_per_s")
             out.append(
                 f"| {s['label']} | {st}{status} | {_fmt(r.get('wall_s'))} | {_fmt(rows)} | {_fmt(r.get('peak_rss_mb'))} | {ratio} |"
             )
         for lim, r in s.get("memlimit", {}).items():
             status = "" if r.get("status") == "success" else " (FAILED)"
+            origin = _carried_from(s, "memlimit")
+            if origin:
+                status += f" (earlier run, {origin})"
             out.append(
                 f"| {s['label']} | full, memory_limit {lim}{status} | {_fmt(r['wall_s'])} | {_fmt(r.get('rows_per_s'))} | {_fmt(r['peak_rss_mb'])} | vs unlimited {r.get('vs_unlimited')} |"
             )
@@ -322,7 +345,9 @@ def phase_table(scales: dict[int, dict], ov: dict) -> list[str]:
     for _, s in scales.items():
         for st in ("full", "incremental", "rebuild"):
             if s.get(st) and s[st].get("status") != "not run":
-                row(f"{s['label']} {st}", s[st], s.get("floor") if st == "full" else None)
+                origin = _carried_from(s, st)
+                tag = f" (earlier run, {origin})" if origin else ""
+                row(f"{s['label']} {st}{tag}", s[st], s.get("floor") if st == "full" else None)
         for lim, r in s.get("memlimit", {}).items():
             row(f"{s['label']} memory_limit {lim}", r)
     return out

@@ -542,27 +542,36 @@ def _disk_short(path: Path, need_gb: float) -> str | None:
 
 def carried_over(orders: int, stages: tuple[str, ...]) -> dict:
     """With --stages, the stages not asked for keep their results from the earlier file,
-    each marked with the commit and start of the invocation that measured them."""
+    each marked with the commit and start of the invocation that measured it. Results
+    that belong to a full run (incremental, rebuild, checksums, memory-limited runs
+    compared with it) are dropped when the full run is measured again."""
     path = RESULTS / f"scale_{orders}.json"
     if set(stages) == set(STAGES) or not path.exists():
         return {}
     old = json.loads(path.read_text())
+    before = old.get("carried_over", {}).get("stages", {})
+    if not isinstance(before, dict):  # files written before provenance was kept per stage
+        before = {st: {"commit": old["carried_over"].get("from_commit")} for st in before}
+    candidates = ["floor"] if "full" in stages else ["floor", "full", "incremental", "rebuild"]
+    if "full" not in stages and "memlimit" not in stages:
+        candidates.append("memlimit")
     keep = [
         st
-        for st in ("floor", "full", "incremental", "rebuild", "checksums", "extra_day")
-        if st not in stages and st in old and old[st].get("status") != "not run"
+        for st in candidates
+        if st not in stages and old.get(st) and old[st].get("status") != "not run"
     ]
-    if "checksums" in keep and "rebuild" not in keep:
-        keep.remove("checksums")
     out: dict = {st: old[st] for st in keep}
-    if "memlimit" not in stages and old.get("memlimit"):
-        out["memlimit"] = old["memlimit"]
-        keep.append("memlimit")
+    if "rebuild" in keep:
+        out["checksums"] = old.get("checksums", {})
+    if "incremental" in keep and "extra_day" in old:
+        out["extra_day"] = old["extra_day"]
     if keep:
         out["carried_over"] = {
-            "stages": keep,
-            "from_commit": old.get("commit"),
-            "from_started_at": old.get("started_at"),
+            "stages": {
+                st: before.get(st)
+                or {"commit": old.get("commit"), "started_at": old.get("started_at")}
+                for st in keep
+            }
         }
     return out
 
@@ -637,15 +646,15 @@ def bench_scale(
         runs, sizes.get("published", 0) * 1.1 + sizes.get("warehouse.duckdb", 0) * 0.1 + 1
     )
     ran_full = "full" in stages and res["full"].get("status") == "success"
-    if "incremental" not in stages or not ran_full or short:
-        why = short or (
-            "not asked (--stages)"
-            if "incremental" not in stages
-            else "needs a successful full run in the same invocation"
-        )
+    ran_incremental = False
+    if "incremental" not in stages:
+        res.setdefault("incremental", {"status": "not run", "reason": "not asked (--stages)"})
+    elif not ran_full or short:
+        why = short or "not run: needs a successful full run in the same invocation"
         res["incremental"] = {"status": "not run", "reason": why}
         log(f"[{res['label']}] incremental {why}")
     else:
+        ran_incremental = True
         extra = make_extra_day(landing, run_landing)
         res["extra_day"] = {**extra, "rows": sum(f["rows"] for f in extra["files"].values())}
         log(
@@ -656,7 +665,7 @@ def bench_scale(
 
     published_a = runs / "published_incremental.duckdb"
     sums_a = {}
-    if res["incremental"]["status"] == "success":
+    if ran_incremental and res["incremental"]["status"] == "success":
         pub = data / "published" / "flywheel.duckdb"
         sums_a = checksum.table_checksums(pub)
         # Kept for a row-level diff when the checksums differ, unless it is big (disk at 50M).
@@ -690,13 +699,20 @@ def bench_scale(
         _set_aside(data, runs / f"kept_{tag}", keep)
         shutil.rmtree(spill, ignore_errors=True)
         save(res)
-    if "rebuild" in stages and sums_a:
+    if "rebuild" not in stages:
+        res.setdefault("rebuild", {"status": "not run", "reason": "not asked (--stages)"})
+        res.setdefault("checksums", {"equal": None, "problems": ["not compared: no rebuild"]})
+    elif not sums_a:
+        res["rebuild"] = {
+            "status": "not run",
+            "reason": "needs a successful incremental run in the same invocation",
+        }
+    else:
         log(f"[{res['label']}] full rebuild on base + extra day ...")
         res["rebuild"] = run_pipeline("rebuild", run_landing, data, home_b, now_next, logs)
-    else:
-        why = "not asked (--stages)" if "rebuild" not in stages else "no incremental result"
-        res["rebuild"] = {"status": "not run", "reason": why}
-    if res["rebuild"]["status"] == "success" and sums_a:
+    if "rebuild" not in stages:
+        pass  # checksums carried over, or marked not compared, above
+    elif res["rebuild"]["status"] == "success" and sums_a:
         published_b = data / "published" / "flywheel.duckdb"
         sums_b = checksum.table_checksums(published_b)
         problems = checksum.compare(sums_a, sums_b)
@@ -807,7 +823,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--stages",
         default=",".join(STAGES),
-        help=f"comma list of {', '.join(STAGES)} (default all); incremental and rebuild need full",
+        help=f"comma list of {', '.join(STAGES)} (default all): incremental needs full, rebuild "
+        "needs incremental in the same invocation; a subset skips the overhead and gate runs",
     )
     ap.add_argument(
         "--keep", action="store_true", help="keep the warehouses in bench_data/<scale>/runs"
@@ -831,7 +848,8 @@ def main(argv: list[str] | None = None) -> int:
     log(
         f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['memory_gb']} GB; load {mach['load_average_at_start']}"
     )
-    if not args.skip_overhead:
+    subset = set(stages) != set(STAGES)  # a partial run measures only what it was asked for
+    if not args.skip_overhead and not subset:
         ov = bench_overhead()
         (RESULTS / "overhead.json").write_text(
             json.dumps({"machine": mach, "commit": commit, "overhead": ov}, indent=1)
@@ -865,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
         save(res)
         print(report.render(RESULTS))
     if args.gate_bench == "yes" or (
-        args.gate_bench == "auto" and max(scales, default=0) >= 10_000_000
+        args.gate_bench == "auto" and not subset and max(scales, default=0) >= 10_000_000
     ):
         g = bench_gate()
         (RESULTS / "gate.json").write_text(
