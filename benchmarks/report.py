@@ -245,10 +245,12 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
     ]
     for name, goal in missing:
         if name not in seen:
+            limit = name.split("memory_limit ")[-1] if "memory_limit" in name else None
+            skipped = big.get("memlimit_skipped", {}).get(limit) if limit else None
             add(
                 name,
                 goal,
-                "not run" if not big.get("full") else "not measured",
+                skipped or ("not run" if not big.get("full") else "not measured"),
                 None,
                 "",
                 (
