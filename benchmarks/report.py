@@ -250,7 +250,9 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
             add(
                 name,
                 goal,
-                skipped or ("not run" if not big.get("full") else "not measured"),
+                f"not run: {skipped}"
+                if skipped
+                else ("not run" if not big.get("full") else "not measured"),
                 None,
                 "",
                 (
@@ -280,12 +282,8 @@ def _fmt_ratio(x: float | None) -> str:
 
 def _carried_from(s: dict, stage: str) -> str:
     """The commit of the earlier invocation a stage's result was carried over from, or ''."""
-    carried = s.get("carried_over", {})
-    stages = carried.get("stages", {})
-    if isinstance(stages, list):  # files written before provenance was kept per stage
-        return str(carried.get("from_commit"))[:7] if stage in stages else ""
-    origin = stages.get(stage)
-    return str(origin.get("commit"))[:7] if isinstance(origin, dict) else ""
+    origin = s.get("carried_over", {}).get("stages", {}).get(stage)
+    return str(origin.get("commit"))[:7] if origin else ""
 
 
 def stage_table(scales: dict[int, dict]) -> list[str]:

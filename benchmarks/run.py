@@ -536,8 +536,15 @@ def _disk_short(path: Path, need_gb: float) -> str | None:
     """Why a stage cannot run for want of disk, or None when it fits."""
     free = shutil.disk_usage(path).free / 2**30
     if free < need_gb:
-        return f"not run: {free:.1f} GB free, the stage needs about {need_gb:.1f} GB"
+        return f"{free:.1f} GB free, the stage needs about {need_gb:.1f} GB"
     return None
+
+
+def _not_run(reason: str) -> dict:
+    return {"status": "not run", "reason": reason}
+
+
+NOT_ASKED = "not asked (--stages)"
 
 
 def carried_over(orders: int, stages: tuple[str, ...]) -> dict:
@@ -550,8 +557,6 @@ def carried_over(orders: int, stages: tuple[str, ...]) -> dict:
         return {}
     old = json.loads(path.read_text())
     before = old.get("carried_over", {}).get("stages", {})
-    if not isinstance(before, dict):  # files written before provenance was kept per stage
-        before = {st: {"commit": old["carried_over"].get("from_commit")} for st in before}
     candidates = ["floor"] if "full" in stages else ["floor", "full", "incremental", "rebuild"]
     if "full" not in stages and "memlimit" not in stages:
         candidates.append("memlimit")
@@ -635,7 +640,7 @@ def bench_scale(
         res["full"]["disk_free_gb"] = round(shutil.disk_usage(runs).free / 2**30, 1)
         save(res)
     else:
-        res.setdefault("full", {"status": "not run", "reason": "not asked (--stages)"})
+        res.setdefault("full", _not_run(NOT_ASKED))
 
     from benchmarks.extra_day import make_extra_day
 
@@ -648,11 +653,10 @@ def bench_scale(
     ran_full = "full" in stages and res["full"].get("status") == "success"
     ran_incremental = False
     if "incremental" not in stages:
-        res.setdefault("incremental", {"status": "not run", "reason": "not asked (--stages)"})
+        res.setdefault("incremental", _not_run(NOT_ASKED))
     elif not ran_full or short:
-        why = short or "not run: needs a successful full run in the same invocation"
-        res["incremental"] = {"status": "not run", "reason": why}
-        log(f"[{res['label']}] incremental {why}")
+        res["incremental"] = _not_run(short or "needs a successful full run in the same invocation")
+        log(f"[{res['label']}] incremental not run: {res['incremental']['reason']}")
     else:
         ran_incremental = True
         extra = make_extra_day(landing, run_landing)
@@ -684,7 +688,7 @@ def bench_scale(
         short = _disk_short(runs, full_gb + 2) if full_gb else None
         if short:
             res.setdefault("memlimit_skipped", {})[limit] = short
-            log(f"[{res['label']}] memory_limit {limit} {short}")
+            log(f"[{res['label']}] memory_limit {limit} not run: {short}")
             save(res)
             continue
         tag = f"memlimit_{limit}"
@@ -709,44 +713,37 @@ def bench_scale(
         _set_aside(data, runs / f"kept_{tag}", keep)
         shutil.rmtree(spill, ignore_errors=True)
         save(res)
-    if "rebuild" not in stages:
-        res.setdefault("rebuild", {"status": "not run", "reason": "not asked (--stages)"})
+    if "rebuild" not in stages:  # an earlier rebuild and its checksums stay, if carried
+        res.setdefault("rebuild", _not_run(NOT_ASKED))
         res.setdefault("checksums", {"equal": None, "problems": ["not compared: no rebuild"]})
     elif not sums_a:
-        res["rebuild"] = {
-            "status": "not run",
-            "reason": "needs a successful incremental run in the same invocation",
-        }
+        res["rebuild"] = _not_run("needs a successful incremental run in the same invocation")
+        res["checksums"] = {"equal": None, "problems": ["not compared: no incremental result"]}
     else:
         log(f"[{res['label']}] full rebuild on base + extra day ...")
         res["rebuild"] = run_pipeline("rebuild", run_landing, data, home_b, now_next, logs)
-    if "rebuild" not in stages:
-        pass  # checksums carried over, or marked not compared, above
-    elif res["rebuild"]["status"] == "success" and sums_a:
-        published_b = data / "published" / "flywheel.duckdb"
-        sums_b = checksum.table_checksums(published_b)
-        problems = checksum.compare(sums_a, sums_b)
-        res["checksums"] = {
-            "equal": not problems,
-            "tables": len(sums_a),
-            "rows_compared": sum(t["rows"] for t in sums_a.values()),
-            "problems": problems,
-            "excluded_columns": sorted({c for t in sums_a.values() for c in t["excluded_columns"]}),
-        }
-        if problems and published_a.exists():
-            res["checksums"]["diffs"] = {
-                p.split(":")[0]: checksum.diff_rows(published_a, published_b, p.split(":")[0])
-                for p in problems
-                if "only in" not in p
+        if res["rebuild"]["status"] == "success":
+            published_b = data / "published" / "flywheel.duckdb"
+            sums_b = checksum.table_checksums(published_b)
+            problems = checksum.compare(sums_a, sums_b)
+            res["checksums"] = {
+                "equal": not problems,
+                "tables": len(sums_a),
+                "rows_compared": sum(t["rows"] for t in sums_a.values()),
+                "problems": problems,
+                "excluded_columns": sorted(
+                    {c for t in sums_a.values() for c in t["excluded_columns"]}
+                ),
             }
-        log(f"  checksums: {'EQUAL' if not problems else 'DIFFERENT: ' + '; '.join(problems)}")
-    elif res["rebuild"]["status"] == "not run":
-        res["checksums"] = {
-            "equal": None,
-            "problems": ["not compared: " + res["rebuild"]["reason"]],
-        }
-    else:
-        res["checksums"] = {"equal": None, "problems": ["a run failed; nothing compared"]}
+            if problems and published_a.exists():
+                res["checksums"]["diffs"] = {
+                    p.split(":")[0]: checksum.diff_rows(published_a, published_b, p.split(":")[0])
+                    for p in problems
+                    if "only in" not in p
+                }
+            log(f"  checksums: {'EQUAL' if not problems else 'DIFFERENT: ' + '; '.join(problems)}")
+        else:
+            res["checksums"] = {"equal": None, "problems": ["a run failed; nothing compared"]}
     published_a.unlink(missing_ok=True)
     _set_aside(data, runs / "kept_rebuild", keep)
     shutil.rmtree(run_landing, ignore_errors=True)
