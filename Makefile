@@ -48,7 +48,7 @@ docs: setup  ## dbt docs, built offline into data/dbt_docs
 	$(BIN)/python -m orchestration.cli docs
 
 bench: setup
-	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(if $(STAGES),--stages $(STAGES))
+	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(if $(STAGES),--stages $(STAGES)) $(if $(MEMORY_LIMITS),--memory-limits $(MEMORY_LIMITS))
 
 clean:
 	rm -rf data landing dbt_project/target dbt_project/logs

@@ -256,7 +256,7 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 None,
                 "",
                 (
-                    "make bench SCALE=50000000 STAGES=memlimit (adds them to the 50M results)"
+                    f"make bench SCALE=50000000 STAGES=memlimit MEMORY_LIMITS={limit or '2GB,512MB'} (adds it to the 50M results)"
                     if big.get("full", {}).get("status") == "success"
                     else "make bench SCALE=50000000 (about 19 GB of landing data; hours on 2 cores)"
                 )
@@ -316,7 +316,7 @@ def stage_table(scales: dict[int, dict]) -> list[str]:
             )
         for lim, r in s.get("memlimit", {}).items():
             status = "" if r.get("status") == "success" else " (FAILED)"
-            origin = _carried_from(s, "memlimit")
+            origin = _carried_from(s, f"memlimit {lim}") or _carried_from(s, "memlimit")
             if origin:
                 status += f" (earlier run, {origin})"
             out.append(

@@ -21,7 +21,8 @@ at larger scales. For each scale, on the same files and in the same run:
 The stages not asked for keep their results from the existing scale_<N>.json, marked
 "carried_over" with the commit and start time of the run that measured them. The
 incremental run needs the full run in the same invocation (it continues its
-warehouse). A stage that does not fit the free disk is recorded as "not run" with
+warehouse). `--stages memlimit --memory-limits 512MB` (make bench ... MEMORY_LIMITS=512MB)
+runs one limit and keeps the other's earlier result. A stage that does not fit the free disk is recorded as "not run" with
 the reason.
 
 plus, once per invocation, the fixed overhead (a full run on 1,000 orders) and,
@@ -47,6 +48,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -547,11 +549,13 @@ def _not_run(reason: str) -> dict:
 NOT_ASKED = "not asked (--stages)"
 
 
-def carried_over(orders: int, stages: tuple[str, ...]) -> dict:
+def carried_over(orders: int, stages: tuple[str, ...], limits: Iterable[str] = ()) -> dict:
     """With --stages, the stages not asked for keep their results from the earlier file,
     each marked with the commit and start of the invocation that measured it. Results
     that belong to a full run (incremental, rebuild, checksums, memory-limited runs
-    compared with it) are dropped when the full run is measured again."""
+    compared with it) are dropped when the full run is measured again. A memlimit stage
+    without the full run keeps the earlier results of the limits it does not run, so
+    `--memory-limits 512MB` adds to an earlier 2GB result."""
     path = RESULTS / f"scale_{orders}.json"
     if set(stages) == set(STAGES) or not path.exists():
         return {}
@@ -570,14 +574,24 @@ def carried_over(orders: int, stages: tuple[str, ...]) -> dict:
         out["checksums"] = old.get("checksums", {})
     if "incremental" in keep and "extra_day" in old:
         out["extra_day"] = old["extra_day"]
-    if keep:
-        out["carried_over"] = {
-            "stages": {
-                st: before.get(st)
+    provenance = {
+        st: before.get(st) or {"commit": old.get("commit"), "started_at": old.get("started_at")}
+        for st in keep
+    }
+    if "memlimit" in stages and "full" not in stages:
+        for key in ("memlimit", "memlimit_skipped"):
+            kept = {lim: r for lim, r in old.get(key, {}).items() if lim not in limits}
+            if kept:
+                out[key] = kept
+        for lim in out.get("memlimit", {}):
+            tag = f"memlimit {lim}"
+            provenance[tag] = (
+                before.get(tag)
+                or before.get("memlimit")
                 or {"commit": old.get("commit"), "started_at": old.get("started_at")}
-                for st in keep
-            }
-        }
+            )
+    if provenance:
+        out["carried_over"] = {"stages": provenance}
     return out
 
 
@@ -597,7 +611,7 @@ def bench_scale(
         "label": scale_label(orders),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    res |= carried_over(orders, stages)
+    res |= carried_over(orders, stages, limits)
     landing_info = ensure_landing(orders, root)
     res["landing"] = landing_info
     landing = Path(landing_info["path"])
