@@ -6,11 +6,13 @@ inside both) and sums their resident set sizes. The samples keep their wall
 clock time so that a stage's peak can be read from the window between two
 Dagster events. RSS of processes sharing pages (libraries) is counted once
 per process, so the sum slightly overstates the true footprint.
+DirSampler does the same for the size of a directory (DuckDB's spill files).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -70,9 +72,12 @@ class Sampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def measure(self) -> int:
+        return tree_rss(self.root)
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), tree_rss(self.root)))
+            self.samples.append((time.time(), self.measure()))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Sampler:
@@ -91,6 +96,27 @@ class Sampler:
         """Peak RSS (MB) of the samples taken between two unix times."""
         inside = [b for t, b in self.samples if start <= t <= end]
         return max(inside, default=0) / 2**20
+
+
+@dataclass
+class DirSampler(Sampler):
+    """Samples the bytes in a directory (DuckDB's spill files) and the disk's free bytes:
+    `with DirSampler(path) as s: ...; s.peak_mb, s.min_free`."""
+
+    root: Path
+    interval: float = 2.0
+    min_free: int | None = None
+
+    def measure(self) -> int:
+        free = shutil.disk_usage(self.root).free
+        self.min_free = free if self.min_free is None else min(self.min_free, free)
+        total = 0
+        for f in self.root.rglob("*"):
+            try:
+                total += f.stat().st_size if f.is_file() else 0
+            except FileNotFoundError:  # DuckDB removed it between listing and stat
+                pass
+        return total
 
 
 @dataclass

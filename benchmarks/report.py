@@ -75,7 +75,10 @@ def _peak_step(r: dict) -> str:
     if not steps:
         return ""
     k, v = max(steps.items(), key=lambda kv: kv[1].get("peak_rss_mb", 0))
-    return f"peak in step {k} ({v['peak_rss_mb']:,} MB)"
+    spill = r.get("spill_peak_gb")
+    return f"peak in step {k} ({v['peak_rss_mb']:,} MB)" + (
+        f"; DuckDB spilled up to {spill} GB to disk" if spill is not None else ""
+    )
 
 
 def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
@@ -320,7 +323,12 @@ def stage_table(scales: dict[int, dict]) -> list[str]:
             if origin:
                 status += f" (earlier run, {origin})"
             out.append(
-                f"| {s['label']} | full, memory_limit {lim}{status} | {_fmt(r['wall_s'])} | {_fmt(r.get('rows_per_s'))} | {_fmt(r['peak_rss_mb'])} | vs unlimited {r.get('vs_unlimited')} |"
+                f"| {s['label']} | full, memory_limit {lim}{status} | {_fmt(r['wall_s'])} | {_fmt(r.get('rows_per_s'))} | {_fmt(r['peak_rss_mb'])} | "
+                + (
+                    f"vs unlimited {r.get('vs_unlimited')} |"
+                    if r.get("status") == "success"
+                    else "time until it failed |"
+                )
             )
     return out
 

@@ -53,7 +53,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from benchmarks import checksum, report
-from benchmarks.monitor import Measured, run_measured
+from benchmarks.monitor import DirSampler, Measured, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DATA = Path(os.environ.get("FLYWHEEL_BENCH_DATA", ROOT / "bench_data"))
@@ -712,15 +712,19 @@ def bench_scale(
             shutil.rmtree(d, ignore_errors=True)
         spill.mkdir(parents=True)
         log(f"[{res['label']}] full pipeline under memory_limit {limit} ...")
-        r = run_pipeline(
-            tag,
-            landing,
-            data,
-            home,
-            now_full,
-            logs,
-            {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)},
-        )
+        with DirSampler(spill) as spilled:
+            r = run_pipeline(
+                tag,
+                landing,
+                data,
+                home,
+                now_full,
+                logs,
+                {"FLYWHEEL_DUCKDB_MEMORY_LIMIT": limit, "FLYWHEEL_DUCKDB_TEMP_DIR": str(spill)},
+            )
+        # DuckDB's spill files at their largest, and the least disk free during the run.
+        r["spill_peak_gb"] = round(spilled.peak_mb / 1024, 1)
+        r["disk_free_min_gb"] = round((spilled.min_free or 0) / 2**30, 1)
         if res["full"].get("wall_s"):  # possibly carried over from an earlier invocation
             r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
         res["memlimit"][limit] = r
