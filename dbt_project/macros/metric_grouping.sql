@@ -13,13 +13,15 @@
 {%- endmacro %}
 
 {#- with_all=false leaves out the 'all' sets, for a model whose 'all' rows
-    come from another model: they would be computed only to be dropped. -#}
-{% macro metric_grouping_sets(dimensions, grains=none, with_all=true) -%}
+    come from another model: they would be computed only to be dropped.
+    extra_columns are added to every set (e.g. a value to count per group). -#}
+{% macro metric_grouping_sets(dimensions, grains=none, with_all=true, extra_columns=[]) -%}
     {%- set grains = grains or metric_grains() -%}
+    {%- set tail = (', ' ~ extra_columns | join(', ')) if extra_columns else '' -%}
     {%- set sets = [] -%}
     {%- for g in grains -%}
-        {%- if with_all -%}{%- do sets.append('(period_' ~ g ~ ')') -%}{%- endif -%}
-        {%- for d in dimensions -%}{%- do sets.append('(period_' ~ g ~ ', ' ~ d ~ ')') -%}{%- endfor -%}
+        {%- if with_all -%}{%- do sets.append('(period_' ~ g ~ tail ~ ')') -%}{%- endif -%}
+        {%- for d in dimensions -%}{%- do sets.append('(period_' ~ g ~ ', ' ~ d ~ tail ~ ')') -%}{%- endfor -%}
     {%- endfor %}
     grouping sets (
         {{ sets | join(',\n        ') }}
