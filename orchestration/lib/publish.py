@@ -133,15 +133,16 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[in
     return int(n), int(s)
 
 
-def connect_bi(path: Path | str) -> duckdb.DuckDBPyConnection:
+def connect_bi(path: Path | str, config: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
     """Open a snapshot the way BI must (docs/bi.md): read-only, external access off, locked.
 
     The file is ATTACHed to a fresh in-memory database rather than opened with
     duckdb.connect(path): within one process DuckDB reuses the database instance
     of a path that is still open, so connect(path) would hand out the *old*
     snapshot for as long as any old connection lives. ATTACH reads the current file.
+    `config` (memory_limit, temp_directory, threads) bounds the new instance.
     """
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=config or {})
     con.execute("attach $p as flywheel (read_only)", {"p": str(path)})
     con.execute("use flywheel")
     for sql in BI_SESSION_SQL:
@@ -271,13 +272,19 @@ def _pii_scan(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, lis
     return len(cols), total, found
 
 
-def audit_snapshot(path: Path, expected: dict[str, tuple[int, int]], run_id: str) -> AuditReport:
+def audit_snapshot(
+    path: Path,
+    expected: dict[str, tuple[int, int]],
+    run_id: str,
+    config: dict[str, str] | None = None,
+) -> AuditReport:
     """Check a written, not yet published snapshot; raise AuditError listing every problem.
 
     `expected` maps each table to (row count, checksum) as computed on the
-    warehouse's marts: the copy must match exactly.
+    warehouse's marts: the copy must match exactly. `config` bounds the audit's
+    DuckDB instance (publish passes the run's memory limit).
     """
-    con = connect_bi(path)  # opened the way BI opens it: read-only, external access off
+    con = connect_bi(path, config)  # opened the way BI opens it: read-only, external access off
     problems: list[str] = []
     report = AuditReport(tables={})
     try:
@@ -339,6 +346,16 @@ def audit_snapshot(path: Path, expected: dict[str, tuple[int, int]], run_id: str
 # --- publish --------------------------------------------------------------------
 
 
+def _audit_config(settings: Settings, safe_run: str) -> tuple[dict[str, str], Path]:
+    """The run's DuckDB limits for the audit's own instance, with a spill folder of its
+    own (two DuckDB instances in one process must not share one temp directory)."""
+    base = Path(settings.temp_dir) if settings.temp_dir else settings.data_dir
+    spill = base / f"publish_audit.{safe_run}.tmp"
+    config = {k: v for k, v in settings.duckdb_config().items() if k != "TimeZone"}
+    config["temp_directory"] = str(spill)
+    return config, spill
+
+
 def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> PublishResult:
     """Write, audit, then swap in the DuckDB file, the Parquet folder and the restricted file.
 
@@ -375,11 +392,16 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     os.chmod(tmp, 0o644)
 
     # 2. audit the file as written, before the swap: a failure leaves the old snapshot.
+    # The audit reads the whole file in a DuckDB instance of its own: without the run's
+    # memory limit its buffer pool grew to 2.5 GB at 10M orders (492 MB under 400MB).
+    audit_config, audit_spill = _audit_config(settings, safe_run)
     try:
-        report = audit_snapshot(tmp, expected, run_id)
+        report = audit_snapshot(tmp, expected, run_id, audit_config)
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        shutil.rmtree(audit_spill, ignore_errors=True)
 
     # The Parquet export of the same tables, into a folder nobody reads yet.
     parquet_root = target.parent / "parquet"

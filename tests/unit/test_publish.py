@@ -270,3 +270,38 @@ def test_docs_cli_snippet_settings_match(wh):
         and "enable_external_access = false" in cli
         and "lock_configuration = true" in cli
     )
+
+
+def test_audit_runs_under_the_run_memory_limit(tmp_path, monkeypatch):
+    """The audit opens the new file in a DuckDB instance of its own: it gets the run's
+    memory limit and a spill folder of its own, removed after the audit."""
+    from orchestration.lib import publish as publish_module
+
+    spill = tmp_path / "spill"
+    settings = Settings(
+        landing_dir=tmp_path / "landing",
+        data_dir=tmp_path / "data",
+        memory_limit="300MB",
+        temp_dir=str(spill),
+    )
+    con = connect(settings)
+    bootstrap(con)
+    _build(con)
+    seen = []
+    real = publish_module.connect_bi
+
+    def spy(path, config=None):
+        c = real(path, config)
+        seen.append(
+            c.execute(
+                "select current_setting('memory_limit'), current_setting('temp_directory')"
+            ).fetchone()
+        )
+        return c
+
+    monkeypatch.setattr(publish_module, "connect_bi", spy)
+    publish(con, settings, "run-1")
+    con.close()
+    # 300 MB = 300,000,000 bytes = 286.1 MiB, as DuckDB shows it
+    assert seen == [("286.1 MiB", str(spill / "publish_audit.run-1.tmp"))]
+    assert not (spill / "publish_audit.run-1.tmp").exists()
