@@ -231,9 +231,7 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 f"{r:.2f} (floor: {_fmt_ratio(fr)})",
                 r <= 5.5,
                 _by(r, 5.5),
-                "runs from different invocations"
-                if a.get("started_at", "")[:10] != b.get("started_at", "")[:10]
-                else "",
+                _full_origins_note(a, b),
             )
     # Targets no committed run has measured yet are listed too, so that the table shows them all.
     seen = {r["target"] for r in rows}
@@ -281,6 +279,14 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
 
 def _fmt_ratio(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
+
+
+def _full_origins_note(a: dict, b: dict) -> str:
+    """Say so when the two full-pipeline times compared were measured in different invocations."""
+    origins = {_carried_from(s, "full") or str(s.get("commit", ""))[:7] for s in (a, b)}
+    if len(origins) > 1:
+        return "runs from different invocations (" + ", ".join(sorted(origins)) + ")"
+    return ""
 
 
 def _carried_from(s: dict, stage: str) -> str:
