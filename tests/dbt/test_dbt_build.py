@@ -312,8 +312,8 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
     wh = work / "data" / "warehouse.duckdb"
     proj = work / "dbt_project"
     orders, categories = "int_metric_orders_aggregated", "int_metric_categories_aggregated"
-    survey = "int_metric_survey_aggregated"
-    aggregates = (orders, categories, survey)
+    survey, paying = "int_metric_survey_aggregated", "int_metric_orders_paying"
+    aggregates = (orders, paying, categories, survey)
     c = duckdb.connect(str(wh))
     # (table, key column, key, new values), each reloaded after the first build
     changes = [
@@ -348,6 +348,23 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         # South keeps O4 and O6 (store S2), O7 left January
         assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "West") == 1
         assert _component(c, orders, "orders_placed", "month", "2024-01-01", "region", "South") == 2
+        # paying customers (revenue statuses paid, shipped, delivered), January: O1, O2 (C1)
+        # and O4 (C2); O7 (C3) left, O3 is cancelled, O5 returned, O6 placed -> 2 (3 before)
+        assert _component(c, paying, "paying_customers", "month", "2024-01-01") == 2
+        assert _component(c, orders, "paying_customers", "month", "2024-01-01") == 2
+        # O4 is now a web order: web pays C1 (O1) and C2 (O4); app has no payer left
+        assert (
+            _component(c, paying, "paying_customers", "month", "2024-01-01", "sales_channel", "web")
+            == 2
+        )
+        assert (
+            _component(c, paying, "paying_customers", "month", "2024-01-01", "sales_channel", "app")
+            is None
+        )
+        # C2's new region West: C2 paid only for O4 (store S2, South), so West has no payer
+        assert (
+            _component(c, orders, "paying_customers", "month", "2024-01-01", "region", "West") == 0
+        )
         # categories: 01-28 (O7's old day) and 02-10 (O11, now returned) have no revenue rows left
         assert (
             _table_rows(c, "main", categories, grain="day", period_start=fixture.D("2024-01-28"))

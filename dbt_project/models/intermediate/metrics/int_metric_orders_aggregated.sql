@@ -1,6 +1,8 @@
 {#- Order components of the metrics per grain and dimension (store, region,
     sales_channel, fulfilment), by the period of ordered_at. Region is the
-    store's region for store orders, else the customer's region.
+    store's region for store orders, else the customer's region. Paying
+    customers come from int_metric_orders_paying (why there: that model's
+    header).
     Period-incremental (macros/period_incremental.sql). A run recomputes the
     periods of: orders (re)built since the last run, at their day and at the
     day they had before; orders of customers (re)loaded since (region); open
@@ -14,7 +16,7 @@
         on_schema_change='append_new_columns',
     )
 }}
-{%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
+{%- set dimensions = order_dimensions() %}
 {%- set ready = period_incremental_ready() %}
 {%- set not_collected_deadline -%}
     cast({{ dbt.dateadd('day', var('not_collected_grace_days'), 'coalesce(orders.promised_at, orders.ordered_at)') }} as date)
@@ -34,6 +36,10 @@ stores as (
 
 as_of as (
     select * from {{ ref('int_as_of_date') }}
+),
+
+paying as (
+    select * from {{ ref('int_metric_orders_paying') }}
 ),
 
 stores_state as (
@@ -57,19 +63,7 @@ rebuild_all as (
 ),
 
 changed_days as (
-    select cast(ordered_at as date) as affected_day
-    from orders
-    where _ingested_at > (select orders_until from watermark)
-    union
-    select cast(_previous_ordered_at as date) as affected_day
-    from orders
-    where _ingested_at > (select orders_until from watermark)
-    union
-    select cast(orders.ordered_at as date) as affected_day
-    from orders
-    inner join customers
-        on orders.customer_id = customers.customer_id
-    where customers._ingested_at > (select customers_until from watermark)
+    {{ order_changed_days() }}
     union
     select cast(orders.ordered_at as date) as affected_day
     from orders
@@ -99,12 +93,7 @@ changed_days as (
 base as (
     select
         {{ period_columns('orders.ordered_at') }},
-        coalesce(orders.store_id, '(none)') as store,
-        coalesce(stores.region, customers.region, '(none)') as region,
-        orders.sales_channel,
-        coalesce(orders.fulfilment, '(none)') as fulfilment,
-        orders.order_id,
-        orders.customer_id,
+        {{ order_dimension_columns() }},
         orders.is_revenue_order,
         orders.revenue,
         orders.cogs,
@@ -125,21 +114,17 @@ base as (
         ) as is_not_collected
     from orders
     cross join as_of
-    left join customers
-        on orders.customer_id = customers.customer_id
-    left join stores
-        on orders.store_id = stores.store_id
+    {{ order_dimension_joins() }}
     {%- if ready %}
     where {{ in_affected_periods('orders.ordered_at') }}
     {%- endif %}
 ),
 
-aggregated as (
+summed as (
     select
         {{ metric_grouping_keys(dimensions) }},
         count(*) as orders_placed,
         sum(case when is_revenue_order then 1 else 0 end) as revenue_orders,
-        count(distinct case when is_revenue_order then customer_id end) as paying_customers,
         sum(revenue) as revenue,
         sum(cogs) as cogs,
         sum(case when is_delivered_with_promise then 1 else 0 end) as delivered_with_promise,
@@ -149,6 +134,30 @@ aggregated as (
         sum(case when is_not_collected then 1 else 0 end) as not_collected_orders
     from base
     group by {{ metric_grouping_sets(dimensions) }}
+),
+
+aggregated as (
+    select
+        summed.grain,
+        summed.period_start,
+        summed.dimension,
+        summed.dimension_value,
+        summed.orders_placed,
+        summed.revenue_orders,
+        coalesce(paying.paying_customers, 0) as paying_customers,
+        summed.revenue,
+        summed.cogs,
+        summed.delivered_with_promise,
+        summed.delivered_on_time,
+        summed.deviated_orders,
+        summed.collect_orders,
+        summed.not_collected_orders
+    from summed
+    left join paying
+        on summed.grain = paying.grain
+        and summed.period_start = paying.period_start
+        and summed.dimension = paying.dimension
+        and summed.dimension_value = paying.dimension_value
 )
 
 {{ select_with_period_markers(
