@@ -414,6 +414,26 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         after_b = _warehouse_rows(wh, aggregates)
         assert after_b == _full_refresh_rows(work, tmp_path / "full_b", aggregates)
 
+        # b2. O4 (C2's only January revenue order) is cancelled and reloaded, and the order
+        # chain runs without int_metric_orders_paying (as when one asset is materialized
+        # alone): the aggregate takes the paying model's old count. January payers: C1 (O1,
+        # O2) and, before the cancellation, C2 (O4) -> 2 stale, 1 once the paying model ran
+        c = duckdb.connect(str(wh))
+        c.execute(
+            "update raw.orders set status = 'cancelled', _ingested_at = timestamp '2024-03-06 01:00' "
+            "where order_id = 'O4'"
+        )
+        c.close()
+        assert fixture.run_dbt(proj, ["run", "-s", f"+{orders}", "--exclude", paying]).success
+        c = duckdb.connect(str(wh))
+        assert _component(c, orders, "paying_customers", "month", "2024-01-01") == 2
+        c.close()
+        assert fixture.run_dbt(proj, ["build"]).success
+        c = duckdb.connect(str(wh))
+        assert _component(c, paying, "paying_customers", "month", "2024-01-01") == 1
+        assert _component(c, orders, "paying_customers", "month", "2024-01-01") == 1
+        c.close()
+
         # c. store S1 moves from North to East (seed): every period is recomputed
         stores = work / "seeds" / "stores.csv"
         stores.write_text(stores.read_text().replace("S1,Store One,North", "S1,Store One,East"))

@@ -7,8 +7,9 @@
     periods of: orders (re)built since the last run, at their day and at the
     day they had before; orders of customers (re)loaded since (region); open
     pickup orders whose not-collected deadline fell between the as-of date
-    their day was computed with and today's. A changed store region (seed) or
-    an as-of date moved back recomputes every period. -#}
+    their day was computed with and today's; stored paying customers that
+    int_metric_orders_paying no longer gives. A changed store region (seed)
+    or an as-of date moved back recomputes every period. -#}
 {{
     config(
         materialized='incremental',
@@ -77,6 +78,17 @@ changed_days as (
         and orders.status not in ('cancelled', 'delivered', 'returned')
         and {{ not_collected_deadline }} <= as_of.as_of_date
         and {{ not_collected_deadline }} > coalesce(stored._as_of_date, cast('1900-01-01' as date))
+    union
+    -- stored counts that int_metric_orders_paying no longer gives (it ran
+    -- after this model, e.g. when only this model was materialized)
+    select stored.period_start as affected_day
+    from {{ this }} as stored
+    left join paying
+        on stored.grain = paying.grain
+        and stored.period_start = paying.period_start
+        and stored.dimension = paying.dimension
+        and stored.dimension_value = paying.dimension_value
+    where stored.paying_customers <> coalesce(paying.paying_customers, 0)
     union
     select cast(ordered_at as date) as affected_day
     from orders
