@@ -43,16 +43,20 @@ watermark as (
     from {{ this }}
 ),
 
+rebuild_all as (
+    select {{ stores_region_changed() }} as yes
+),
+
 changed_days as (
     {{ order_changed_days() }}
     union
     select cast(ordered_at as date) as affected_day
     from orders
-    where {{ stores_region_changed() }}
+    where (select yes from rebuild_all)
     union
     select period_start as affected_day
     from {{ this }}
-    where grain = 'day' and {{ stores_region_changed() }}
+    where grain = 'day' and (select yes from rebuild_all)
 ),
 
 {{ affected_periods_ctes('changed_days') }},
