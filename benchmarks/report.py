@@ -76,8 +76,19 @@ def _peak_step(r: dict) -> str:
         return ""
     k, v = max(steps.items(), key=lambda kv: kv[1].get("peak_rss_mb", 0))
     spill = r.get("spill_peak_gb")
-    return f"peak in step {k} ({v['peak_rss_mb']:,} MB)" + (
-        f"; DuckDB spilled up to {spill} GB to disk" if spill is not None else ""
+    failed = [name for name, st in steps.items() if st.get("outcome") == "failure"]
+    errors = r.get("dbt", {}).get("errors", {})
+    return (
+        (f"failed in step {', '.join(failed)}; " if failed else "")
+        + (
+            "dbt errors: "
+            + "; ".join(f"{node}: {why}" for node, why in list(errors.items())[:3])
+            + "; "
+            if errors
+            else ""
+        )
+        + f"peak in step {k} ({v['peak_rss_mb']:,} MB)"
+        + (f"; DuckDB spilled up to {spill} GB to disk" if spill is not None else "")
     )
 
 
@@ -214,7 +225,9 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
             add(
                 f"{s['label']} under memory_limit 512MB",
                 "≤ 2x unlimited" if judged else "(≤ 2x unlimited at 50M)",
-                f"{r['status']}, {_fmt_ratio(ratio)}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB",
+                f"success, {_fmt_ratio(ratio)}x ({r['wall_s']:.0f} s), peak {r['peak_rss_mb']:,} MB"
+                if r["status"] == "success"
+                else f"failed after {r['wall_s']:,.0f} s, peak {r['peak_rss_mb']:,} MB",
                 ok if judged else "info",
                 _by(ratio, 2) if r["status"] == "success" and ratio is not None else "",
                 _peak_step(r),

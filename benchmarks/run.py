@@ -351,12 +351,21 @@ def dbt_results(run_id: str) -> dict:
         t["exec_s"] = round(t["exec_s"] + (r.get("execution_time") or 0), 2)
         slow.append((r.get("execution_time") or 0, r["unique_id"]))
     slow.sort(reverse=True)
+    # What failed, and the first line of why (e.g. "Out of Memory Error: ...").
+    errors = {
+        r["unique_id"].split(".", 2)[-1]: (r.get("message") or r["status"])
+        .strip()
+        .split("\n")[0][:200]
+        for r in data.get("results", [])
+        if r.get("status") in ("error", "fail", "runtime error")
+    }
     for d in found:
         shutil.rmtree(d.parent, ignore_errors=True)  # this run's dbt target folder
     return {
         "elapsed_s": round(data.get("elapsed_time", 0), 1),
         "by_type": by_type,
         "slowest": {uid.split(".", 2)[-1]: round(t, 2) for t, uid in slow[:10]},
+        **({"errors": errors} if errors else {}),
     }
 
 

@@ -32,6 +32,7 @@ import duckdb
 
 from orchestration.lib.feeds import FEEDS
 from orchestration.lib.settings import Settings
+from orchestration.lib.warehouse import lowered_memory_limit
 
 # The output contract (docs/metrics.md, "What BI tools read"). Publish refuses
 # to swap in a snapshot that misses one of them.
@@ -57,6 +58,8 @@ NON_EMPTY_TABLES = ("metric_values", "metric_tree", "dim_channels", "dim_stores"
 RESTRICTED_TABLES = {"quarantine": "meta.quarantine", "files": "meta.files"}
 # Older DuckDB readers (BI drivers lag behind) can open files written with this.
 STORAGE_VERSION = "v1.2.0"
+# The warehouse instance's memory limit while another instance (the audit) works.
+IDLE_MEMORY_MB = 64
 # Session settings for every BI connection (docs/bi.md): no files outside the
 # snapshot, no COPY TO, no extensions, and the settings cannot be undone.
 BI_SESSION_SQL = ("SET enable_external_access = false", "SET lock_configuration = true")
@@ -394,9 +397,12 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     # 2. audit the file as written, before the swap: a failure leaves the old snapshot.
     # The audit reads the whole file in a DuckDB instance of its own: without the run's
     # memory limit its buffer pool grew to 2.5 GB at 10M orders (492 MB under 400MB).
+    # Meanwhile the idle warehouse instance hands back the blocks it cached while
+    # writing (each instance has the whole limit: both full made 3.9 GB under 2GB).
     audit_config, audit_spill = _audit_config(settings, safe_run)
     try:
-        report = audit_snapshot(tmp, expected, run_id, audit_config)
+        with lowered_memory_limit(con, IDLE_MEMORY_MB, settings.duckdb_memory_limit):
+            report = audit_snapshot(tmp, expected, run_id, audit_config)
     except Exception:
         tmp.unlink(missing_ok=True)
         raise

@@ -24,6 +24,7 @@ Suites and thresholds live in expectations/*.json (one file per checkpoint).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import datetime as dt
@@ -43,7 +44,7 @@ import pandas as pd
 from orchestration.lib.alerts import Alert, scrub_pii
 from orchestration.lib.feeds import FEEDS, SCORE_RANGES
 from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import bootstrap
+from orchestration.lib.warehouse import bootstrap, lowered_memory_limit
 
 log = logging.getLogger(__name__)
 
@@ -1194,16 +1195,6 @@ def _gate_batch(
     return flags, row_result, rows_checked, outcomes
 
 
-def _to_mb(text: str) -> int | None:
-    """DuckDB's memory_limit text ('244.1 MiB', '2.0 GiB') in MB, None when unreadable."""
-    try:
-        number, unit = text.split()
-    except ValueError:
-        return None
-    factor = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 * 1024}.get(unit)
-    return int(float(number) * factor) if factor else None
-
-
 def run_suite(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -1231,22 +1222,18 @@ def run_suite(
     gxr = _Gx(spec, docs_dir)
 
     limit_mb = int(spec.thresholds.get("duckdb_memory_limit_mb", 0))
-    previous_limit = None
-    if limit_mb:
-        # The duplicate windows sort the whole batch: bound DuckDB (it spills to disk) so
-        # that DuckDB plus the pandas chunks stay within the gate's memory budget.
-        previous_limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-        # Never above the limit set for the whole warehouse (FLYWHEEL_DUCKDB_MEMORY_LIMIT).
-        if settings.memory_limit:
-            limit_mb = min(limit_mb, _to_mb(previous_limit) or limit_mb)
-        con.execute(f"set memory_limit = '{limit_mb}MB'")
-    try:
+    # The duplicate windows sort the whole batch: bound DuckDB (it spills to disk) so that
+    # DuckDB plus the pandas chunks stay within the gate's memory budget, and never above
+    # the limit set for the whole warehouse (FLYWHEEL_DUCKDB_MEMORY_LIMIT).
+    bounded = (
+        lowered_memory_limit(con, limit_mb, settings.duckdb_memory_limit, log=log.warning)
+        if limit_mb
+        else contextlib.nullcontext()
+    )
+    with bounded:
         flags, row_result, rows_checked, outcomes = _gate_batch(
             con, gxr, spec, params, wm, new_wm, now, batch, run_id
         )
-    finally:
-        if previous_limit is not None:
-            con.execute(f"set memory_limit = '{previous_limit}'")
     flagged = flags.groupby("expectation")["_k"].count().to_dict() if len(flags) else {}
     rows_flagged = int(flags["_k"].nunique()) if len(flags) else 0
     if row_result is not None:

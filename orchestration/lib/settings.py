@@ -53,6 +53,11 @@ class Settings:
     def pii_key_path(self) -> Path:
         return self.data_dir / "pii.key"
 
+    @property
+    def duckdb_memory_limit(self) -> str:
+        """The memory_limit every writer runs with: the configured one, or DuckDB's default."""
+        return self.memory_limit or "80%"
+
     def duckdb_config(self) -> dict[str, str]:
         """Connection settings every writer uses: time zone fixed, resources bounded."""
         config: dict[str, str] = {"TimeZone": self.timezone}

@@ -104,6 +104,48 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         con.execute(f"set {key} = $v", {"v": value})
 
 
+def memory_limit_mb(con: duckdb.DuckDBPyConnection) -> float | None:
+    """The instance's memory_limit in MB of 10^6 bytes, as SET takes it (DuckDB shows
+    '244.1 MiB', '2.0 GiB'); None if unreadable."""
+    text = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    try:
+        number, unit = text.split()
+    except ValueError:
+        return None
+    power = {"KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4}.get(unit)
+    return float(number) * 1024**power / 1e6 if power else None
+
+
+@contextlib.contextmanager
+def lowered_memory_limit(
+    con: duckdb.DuckDBPyConnection, mb: int, restore: str | None = None, log=print
+):
+    """Within the block the instance's memory_limit is at most `mb` MB; `restore` after it.
+
+    Lowering the limit makes DuckDB evict its buffer pool down to it at once. That is how
+    an idle connection hands back the blocks it caches before another DuckDB instance of
+    the same process does the work (each instance has a limit of its own). If DuckDB cannot
+    free enough (blocks in use), the block runs under the old limit, and the log says so.
+    `restore` is the limit the connection was configured with; without it the old limit
+    comes back as DuckDB shows it, rounded to 0.1 MiB.
+    """
+    previous = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    restore = restore or previous
+    current = memory_limit_mb(con)
+    lowered = False
+    if current is None or mb < current:
+        try:
+            con.execute(f"set memory_limit = '{mb}MB'")
+            lowered = True
+        except duckdb.Error as exc:
+            log(f"memory_limit stays {previous} (could not lower it to {mb}MB: {exc})")
+    try:
+        yield
+    finally:
+        if lowered:
+            con.execute("set memory_limit = $v", {"v": restore})
+
+
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas and empty tables so every later stage finds what it reads."""
     con.execute(BOOTSTRAP_SQL)

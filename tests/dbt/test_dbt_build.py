@@ -208,6 +208,44 @@ def test_incremental_run_matches_full_refresh(built, tmp_path):
         c.close()
 
 
+def test_uniqueness_tests_find_each_duplicated_key_once(built, tmp_path):
+    """The uniqueness tests (on DuckDB: grouped by a hash of the key, then by the key)
+    report every key that occurs twice, once, and no key that merely looks alike."""
+    result, project, _ = built
+    assert result.success
+    work = tmp_path / "copy"
+    shutil.copytree(Path(project).parent, work, ignore=shutil.ignore_patterns("*.key"))
+    c = duckdb.connect(str(work / "data" / "warehouse.duckdb"))
+    # O1 twice, plus 'o1' (another key: ids are case-sensitive); O1 line 1 twice,
+    # plus O1 line 3 (a new pair).
+    c.execute("insert into raw.orders select * from raw.orders where order_id = 'O1'")
+    c.execute(
+        "insert into raw.orders select * replace ('o1' as order_id) from raw.orders "
+        "where order_id = 'O1' limit 1"
+    )
+    c.execute(
+        "insert into raw.order_items select * from raw.order_items "
+        "where order_id = 'O1' and line_no = 1"
+    )
+    c.execute(
+        "insert into raw.order_items select * replace (3 as line_no) from raw.order_items "
+        "where order_id = 'O1' and line_no = 2"
+    )
+    c.close()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in fixture.dbt_env(work / "data").items():
+            mp.setenv(key, value)
+        res = fixture.run_dbt(
+            work / "dbt_project", ["test", "--select", "stg_shop__orders stg_shop__order_items"]
+        )
+    failures = {r.node.name: r.failures for r in res.result if r.status == "fail"}
+    # one duplicated order id (O1), one duplicated (order_id, line_no) pair (O1, 1)
+    assert failures == {
+        "unique_stg_shop__orders_order_id": 1,
+        "unique_combination_of_columns_stg_shop__order_items_order_id__line_no": 1,
+    }
+
+
 def test_docs_generate_offline(built, tmp_path):
     _, project, _ = built
     # On a copy: the module's open connection to the built warehouse would clash with dbt's.

@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.lib.publish import CONTRACT_TABLES, AuditError, connect_bi, publish
 from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import bootstrap, connect
+from orchestration.lib.warehouse import bootstrap, connect, lowered_memory_limit
 
 ROOT = Path(__file__).resolve().parents[2]
 HASH = "ab" * 32  # a 64-hex "hash"
@@ -274,7 +274,8 @@ def test_docs_cli_snippet_settings_match(wh):
 
 def test_audit_runs_under_the_run_memory_limit(tmp_path, monkeypatch):
     """The audit opens the new file in a DuckDB instance of its own: it gets the run's
-    memory limit and a spill folder of its own, removed after the audit."""
+    memory limit and a spill folder of its own, removed after the audit. Meanwhile the
+    warehouse instance is held to IDLE_MEMORY_MB, and gets its limit back afterwards."""
     from orchestration.lib import publish as publish_module
 
     spill = tmp_path / "spill"
@@ -296,12 +297,53 @@ def test_audit_runs_under_the_run_memory_limit(tmp_path, monkeypatch):
             c.execute(
                 "select current_setting('memory_limit'), current_setting('temp_directory')"
             ).fetchone()
+            + con.execute("select current_setting('memory_limit')").fetchone()
         )
         return c
 
     monkeypatch.setattr(publish_module, "connect_bi", spy)
     publish(con, settings, "run-1")
+    after = con.execute("select current_setting('memory_limit')").fetchone()[0]
     con.close()
-    # 300 MB = 300,000,000 bytes = 286.1 MiB, as DuckDB shows it
-    assert seen == [("286.1 MiB", str(spill / "publish_audit.run-1.tmp"))]
+    # 300 MB = 300,000,000 bytes = 286.1 MiB, as DuckDB shows it;
+    # 64 MB = 64,000,000 bytes = 61.0 MiB
+    assert seen == [("286.1 MiB", str(spill / "publish_audit.run-1.tmp"), "61.0 MiB")]
+    assert after == "286.1 MiB"
     assert not (spill / "publish_audit.run-1.tmp").exists()
+
+
+def _pool_mb(con) -> float:
+    return con.execute("select sum(memory_usage_bytes) / 1e6 from duckdb_memory()").fetchone()[0]
+
+
+def test_lowered_memory_limit_evicts_the_pool_and_restores_the_limit(tmp_path):
+    """A persistent table's blocks stay cached after a scan; lowering the limit drops them.
+
+    10 M hashes of 8 bytes = 80 MB of column data that does not compress, cached by
+    the scan (the limit of 1 GB leaves them in memory). Under a 64 MB limit at most
+    64 MB may stay in the pool.
+    """
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "1GB"})
+    con.execute("create table t as select hash(range) as h from range(10000000)")
+    con.execute("checkpoint")
+    con.execute("select max(h) from t").fetchone()
+    assert _pool_mb(con) > 64
+    with lowered_memory_limit(con, 64, restore="1GB"):
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "61.0 MiB"
+        assert _pool_mb(con) <= 64
+    # 1 GB = 1,000,000,000 bytes = 953.6 MiB
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    # Never raised: a block asking for more than the limit runs under the limit.
+    with lowered_memory_limit(con, 4000, restore="1GB"):
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+
+
+def test_lowered_memory_limit_keeps_the_limit_when_nothing_can_be_freed():
+    """In-memory data without a spill folder cannot be evicted: the limit stays, and says so."""
+    con = duckdb.connect(":memory:", config={"memory_limit": "1GB", "temp_directory": ""})
+    con.execute("create table t as select range::bigint as i from range(20000000)")  # 160 MB
+    said = []
+    with lowered_memory_limit(con, 16, log=said.append):
+        assert con.execute("select count(*) from t").fetchone()[0] == 20_000_000
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    assert len(said) == 1 and "could not lower it to 16MB" in said[0]

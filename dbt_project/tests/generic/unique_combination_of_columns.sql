@@ -1,11 +1,7 @@
-{#- The key made of several columns is unique (no dbt_utils: the project builds offline). -#}
+{#- The key made of several columns is unique (no dbt_utils: the project builds offline).
+    Rows with NULL in a key column count as keys too. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
-select
-    {{ combination_of_columns | join(', ') }},
-    count(*) as rows_per_key
-from {{ model }}
-group by {{ combination_of_columns | join(', ') }}
-having count(*) > 1
+{{ duplicate_keys(model, combination_of_columns) }}
 
 {% endtest %}
