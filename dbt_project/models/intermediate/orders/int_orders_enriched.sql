@@ -33,13 +33,6 @@ changed_orders as (
 ),
 {% endif %}
 
-punctuality as (
-    select * from {{ ref('int_orders_punctuality_checked') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
-),
-
 item_totals as (
     select
         order_id,
@@ -76,11 +69,7 @@ enriched as (
         coalesce(item_totals.revenue, cast(0 as decimal(18, 4))) as revenue,
         coalesce(item_totals.cogs, cast(0 as decimal(18, 4))) as cogs,
         coalesce(item_totals.revenue, 0) - coalesce(item_totals.cogs, 0) as gross_margin,
-        punctuality.is_delivered,
-        punctuality.is_delivered_with_promise,
-        punctuality.is_on_time,
-        punctuality.is_late,
-        punctuality.is_deviation,
+        {{ punctuality_flags('orders') }},
         {{ in_list('orders.fulfilment', var('collect_fulfilments')) }} as is_collect_order,
         case
             when item_totals._ingested_at > orders._ingested_at then item_totals._ingested_at
@@ -96,8 +85,6 @@ enriched as (
     from orders
     left join item_totals
         on orders.order_id = item_totals.order_id
-    left join punctuality
-        on orders.order_id = punctuality.order_id
     {% if is_incremental() %}
     left join {{ this }} as previous
         on orders.order_id = previous.order_id

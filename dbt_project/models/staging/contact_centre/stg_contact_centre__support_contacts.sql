@@ -2,14 +2,18 @@ with source as (
     select * from {{ source('contact_centre', 'support_contacts') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(contact_id) as contact_id,
+        contact_id,
         contacted_at,
         lower(trim(channel)) as contact_channel,
         nullif(trim(reason), '') as reason,
-        nullif(trim(order_id), '') as order_id,
-        nullif(trim(customer_id), '') as customer_id,
+        order_id,
+        customer_id,
         _ingested_at
     from source
 )

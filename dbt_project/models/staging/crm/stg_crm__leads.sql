@@ -8,9 +8,13 @@ verdicts as (
     select * from {{ ref('stg_quality__lead_verdicts') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(lead_id) as lead_id,
+        lead_id,
         created_at,
         lower(trim(channel)) as channel,
         coalesce(nullif(trim(campaign), ''), '(none)') as campaign,
@@ -18,7 +22,7 @@ renamed as (
         {{ normalise_phone('phone') }} as phone,
         qualified_at,
         nullif(lower(trim(disqualified_reason)), '') as disqualified_reason,
-        nullif(trim(customer_id), '') as customer_id,
+        customer_id,
         _ingested_at
     from source
 ),

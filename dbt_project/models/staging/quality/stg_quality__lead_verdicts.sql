@@ -2,12 +2,16 @@ with source as (
     select * from {{ source('quality', 'lead_verdicts') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(lead_id) as lead_id,
+        lead_id,
         expectation,
         is_duplicate,
-        nullif(trim(duplicate_of), '') as duplicate_of,
+        duplicate_of,
         details,
         checked_at
     from source

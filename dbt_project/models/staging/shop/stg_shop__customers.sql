@@ -2,11 +2,15 @@ with source as (
     select * from {{ source('shop', 'customers') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(customer_id) as customer_id,
+        customer_id,
         registered_at,
-        nullif(trim(lead_id), '') as lead_id,
+        lead_id,
         {{ normalise_email('email') }} as email,
         {{ normalise_phone('phone') }} as phone,
         {{ normalise_loyalty_card('loyalty_card_id') }} as loyalty_card_id,

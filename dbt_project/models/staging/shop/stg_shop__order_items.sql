@@ -2,9 +2,13 @@ with source as (
     select * from {{ source('shop', 'order_items') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(order_id) as order_id,
+        order_id,
         line_no,
         trim(sku) as sku,
         nullif(trim(category), '') as category,

@@ -2,14 +2,18 @@ with source as (
     select * from {{ source('shop', 'orders') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(order_id) as order_id,
-        trim(customer_id) as customer_id,
+        order_id,
+        customer_id,
         ordered_at,
         lower(trim(status)) as status,
         lower(trim(sales_channel)) as sales_channel,
-        nullif(trim(store_id), '') as store_id,
+        store_id,
         nullif(lower(trim(fulfilment)), '') as fulfilment,
         promised_at,
         delivered_at,

@@ -2,16 +2,20 @@ with source as (
     select * from {{ source('survey', 'survey_answers') }}
 ),
 
+{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
+    their length statistics from DuckDB, which then joins and groups them as whole
+    strings instead of packed integers: out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
 renamed as (
     select
-        trim(answer_id) as answer_id,
+        answer_id,
         answered_at,
         lower(trim(survey)) as survey,
         lower(trim(question)) as question,
         score,
-        nullif(trim(order_id), '') as order_id,
-        nullif(trim(store_id), '') as store_id,
-        nullif(trim(customer_id), '') as customer_id,
+        order_id,
+        store_id,
+        customer_id,
         {{ normalise_email('email') }} as email,
         {{ normalise_phone('phone') }} as phone,
         {{ normalise_loyalty_card('loyalty_card_id') }} as loyalty_card_id,
