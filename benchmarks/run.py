@@ -351,14 +351,15 @@ def dbt_results(run_id: str) -> dict:
         t["exec_s"] = round(t["exec_s"] + (r.get("execution_time") or 0), 2)
         slow.append((r.get("execution_time") or 0, r["unique_id"]))
     slow.sort(reverse=True)
-    # What failed, and the first line of why (e.g. "Out of Memory Error: ...").
-    errors = {
-        r["unique_id"].split(".", 2)[-1]: (r.get("message") or r["status"])
-        .strip()
-        .split("\n")[0][:200]
-        for r in data.get("results", [])
-        if r.get("status") in ("error", "fail", "runtime error")
-    }
+    # What failed, and why: dbt's message without its "Runtime Error in model ..." line
+    # (e.g. "Out of Memory Error: ...").
+    errors = {}
+    for r in data.get("results", []):
+        if r.get("status") in ("error", "fail", "runtime error"):
+            lines = [x.strip() for x in (r.get("message") or r["status"]).splitlines() if x.strip()]
+            if len(lines) > 1 and " Error in " in lines[0]:
+                lines = lines[1:]
+            errors[r["unique_id"].split(".", 2)[-1]] = lines[0][:200]
     for d in found:
         shutil.rmtree(d.parent, ignore_errors=True)  # this run's dbt target folder
     return {
