@@ -3,12 +3,16 @@
   uniqueness tests return (a test fails on any row). `where` filters the rows first.
 
   DuckDB: the rows are first grouped by a 64-bit hash of the key, and only the keys
-  whose hash occurs more than once are grouped by their value. Grouping 50M VARCHAR
-  order ids ran out of memory under memory_limit 512MB (DuckDB's hash aggregate
-  keeps about a key's width per group even when it spills); 8-byte hashes fit and
-  are faster at every limit (docs/benchmarks.md). Equal keys have equal hashes, so
-  no duplicate is missed, and a hash collision between distinct keys is dropped by
-  the second grouping, so none is invented.
+  whose hash occurs more than once are grouped by their value. Grouping the 50M
+  trimmed order ids of the staging views ran out of memory under memory_limit
+  512MB (without length statistics DuckDB keeps whole strings in the hash table);
+  8-byte hashes fit, at about the cost of one group by (docs/benchmarks.md). The
+  views no longer trim ids; the hashes keep the tests small whatever the key.
+  Equal keys have equal hashes, so no duplicate is missed, and a hash collision
+  between distinct keys is dropped by the second grouping, so none is invented.
+  Two limits, neither met in this project: a column with a collation (COLLATE
+  NOCASE: 'a' and 'A' group together but hash apart) would hide duplicates, and
+  `unique` on DuckDB takes a column name, not an expression.
   Elsewhere: one group by.
 -#}
 {% macro duplicate_keys(model, columns, where=none) %}
