@@ -104,10 +104,9 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         con.execute(f"set {key} = $v", {"v": value})
 
 
-def memory_limit_mb(con: duckdb.DuckDBPyConnection) -> float | None:
-    """The instance's memory_limit in MB of 10^6 bytes, as SET takes it (DuckDB shows
-    '244.1 MiB', '2.0 GiB'); None if unreadable."""
-    text = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+def _limit_mb(text: str) -> float | None:
+    """A memory_limit as DuckDB shows it ('244.1 MiB', '2.0 GiB') in MB of 10^6 bytes,
+    as SET takes it; None if unreadable."""
     try:
         number, unit = text.split()
     except ValueError:
@@ -131,7 +130,7 @@ def lowered_memory_limit(
     """
     previous = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     restore = restore or previous
-    current = memory_limit_mb(con)
+    current = _limit_mb(previous)
     lowered = False
     if current is None or mb < current:
         try:

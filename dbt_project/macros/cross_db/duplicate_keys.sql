@@ -20,25 +20,27 @@
 {% endmacro %}
 
 {% macro default__duplicate_keys(model, columns, where) %}
-select {{ columns | join(', ') }}, count(*) as n_records
+{%- set key = columns | join(', ') %}
+select {{ key }}, count(*) as n_records
 from {{ model }}
 {% if where %}where {{ where }}{% endif %}
-group by {{ columns | join(', ') }}
+group by {{ key }}
 having count(*) > 1
 {% endmacro %}
 
 {% macro duckdb__duplicate_keys(model, columns, where) %}
-select {{ columns | join(', ') }}, count(*) as n_records
+{%- set key = columns | join(', ') %}
+select {{ key }}, count(*) as n_records
 from {{ model }}
-where hash({{ columns | join(', ') }}) in (
-    select hash({{ columns | join(', ') }})
+where hash({{ key }}) in (
+    select hash({{ key }})
     from {{ model }}
     {% if where %}where {{ where }}{% endif %}
     group by 1
     having count(*) > 1
 )
 {% if where %}and {{ where }}{% endif %}
-group by {{ columns | join(', ') }}
+group by {{ key }}
 having count(*) > 1
 {% endmacro %}
 
