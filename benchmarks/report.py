@@ -191,7 +191,8 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 n == 10_000_000,
                 "at 10M",
                 f"incremental: start-up {ph.get('startup_s')} s, ingest {ph.get('ingest_s')} s, quality "
-                f"{ph.get('quality_s')} s, dbt {ph.get('dbt_s')} s, publish {ph.get('publish_s')} s",
+                f"{ph.get('quality_s')} s, dbt {ph.get('dbt_s')} s, publish {ph.get('publish_s')} s"
+                + (f"; {inc['disk_note']}" if inc.get("disk_note") else ""),
             )
         c = s.get("checksums")
         if c:

@@ -568,18 +568,18 @@ NOT_ASKED = "not asked (--stages)"
 def carried_over(orders: int, stages: tuple[str, ...], limits: Iterable[str] = ()) -> dict:
     """With --stages, the stages not asked for keep their results from the earlier file,
     each marked with the commit and start of the invocation that measured it. Results
-    that belong to a full run (incremental, rebuild, checksums, memory-limited runs
-    compared with it) are dropped when the full run is measured again. A memlimit stage
-    without the full run keeps the earlier results of the limits it does not run, so
-    `--memory-limits 512MB` adds to an earlier 2GB result."""
+    that belong to a full run (incremental, rebuild, checksums) are dropped when the full
+    run is measured again. Memory-limited runs stay unless they are run again: each is a
+    whole pipeline run of its own, and bench_scale compares it with the new full run
+    (vs_unlimited), the report naming both commits. A memlimit stage keeps the earlier
+    results of the limits it does not run, so `--memory-limits 512MB` adds to an earlier
+    2GB result."""
     path = RESULTS / f"scale_{orders}.json"
     if set(stages) == set(STAGES) or not path.exists():
         return {}
     old = json.loads(path.read_text())
     before = old.get("carried_over", {}).get("stages", {})
     candidates = ["floor"] if "full" in stages else ["floor", "full", "incremental", "rebuild"]
-    if "full" not in stages and "memlimit" not in stages:
-        candidates.append("memlimit")
     keep = [
         st
         for st in candidates
@@ -594,18 +594,18 @@ def carried_over(orders: int, stages: tuple[str, ...], limits: Iterable[str] = (
         st: before.get(st) or {"commit": old.get("commit"), "started_at": old.get("started_at")}
         for st in keep
     }
-    if "memlimit" in stages and "full" not in stages:
-        for key in ("memlimit", "memlimit_skipped"):
-            kept = {lim: r for lim, r in old.get(key, {}).items() if lim not in limits}
-            if kept:
-                out[key] = kept
-        for lim in out.get("memlimit", {}):
-            tag = f"memlimit {lim}"
-            provenance[tag] = (
-                before.get(tag)
-                or before.get("memlimit")
-                or {"commit": old.get("commit"), "started_at": old.get("started_at")}
-            )
+    run_now = set(limits) if "memlimit" in stages else set()
+    for key in ("memlimit", "memlimit_skipped"):
+        kept = {lim: r for lim, r in old.get(key, {}).items() if lim not in run_now}
+        if kept:
+            out[key] = kept
+    for lim in out.get("memlimit", {}):
+        tag = f"memlimit {lim}"
+        provenance[tag] = (
+            before.get(tag)
+            or before.get("memlimit")
+            or {"commit": old.get("commit"), "started_at": old.get("started_at")}
+        )
     if provenance:
         out["carried_over"] = {"stages": provenance}
     return out
@@ -668,6 +668,9 @@ def bench_scale(
         res["full"] = run_pipeline("full", run_landing, data, home_a, now_full, logs)
         res["full"]["sizes_gb"] = data_size(data)
         res["full"]["disk_free_gb"] = round(shutil.disk_usage(runs).free / 2**30, 1)
+        for r in res.get("memlimit", {}).values():  # carried over: compared with this run
+            if r.get("status") == "success" and res["full"].get("status") == "success":
+                r["vs_unlimited"] = round(r["wall_s"] / res["full"]["wall_s"], 2)
         save(res)
     else:
         res.setdefault("full", _not_run(NOT_ASKED))
@@ -677,9 +680,21 @@ def bench_scale(
     # A daily run writes a new published snapshot beside the old one: it needs about the
     # published size free again, plus room for the warehouse to grow.
     sizes = res["full"].get("sizes_gb", {})
-    short = _disk_short(
-        runs, sizes.get("published", 0) * 1.1 + sizes.get("warehouse.duckdb", 0) * 0.1 + 1
-    )
+    need = sizes.get("published", 0) * 1.1 + sizes.get("warehouse.duckdb", 0) * 0.1 + 1
+    room_note = None
+    published = data / "published"
+    if shutil.disk_usage(runs).free / 2**30 < need and published.exists() and DISK_GUARD:
+        # At 50M the two snapshots do not fit beside the landing data and the warehouse.
+        # The daily run rewrites the snapshot whole (publish reads nothing of the old
+        # one), so the full run's snapshot goes: only what BI could read meanwhile
+        # changes, not what the daily run does.
+        shutil.rmtree(published)
+        room_note = (
+            f"the full run's published snapshot ({sizes.get('published')} GB) was removed "
+            "before this run to leave disk for the new one"
+        )
+        log(f"[{res['label']}] {room_note}")
+    short = _disk_short(runs, need)
     ran_full = "full" in stages and res["full"].get("status") == "success"
     ran_incremental = False
     if "incremental" not in stages:
@@ -695,6 +710,8 @@ def bench_scale(
             f"[{res['label']}] incremental after one more day ({res['extra_day']['rows']:,} rows) ..."
         )
         res["incremental"] = run_pipeline("incremental", run_landing, data, home_a, now_next, logs)
+        if room_note:
+            res["incremental"]["disk_note"] = room_note
     save(res)
 
     published_a = runs / "published_incremental.duckdb"
