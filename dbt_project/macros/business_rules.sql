@@ -41,8 +41,10 @@
 {#- The survey components, summed over rows with columns survey, score and
     nps_class: int_metric_survey_aggregated (metric_values) and
     int_cx_store_days_aggregated (cx_store_live) both use them, so the live cut
-    equals metric_values for a complete period. as_bigint casts each sum. -#}
-{% macro survey_component_sums(as_bigint=false) -%}
+    equals metric_values for a complete period. as_bigint casts each sum.
+    weight names a column holding how many answers a row stands for (rows
+    counted in advance, one per distinct value set); none = one answer a row. -#}
+{% macro survey_component_sums(as_bigint=false, weight=none) -%}
     {%- set components = [
         ('nps_answers', "survey = 'nps'", '1'),
         ('promoters', "survey = 'nps' and nps_class = 'promoter'", '1'),
@@ -55,6 +57,7 @@
         ('low_score_answers', "survey in ('csi', 'cx') and " ~ is_low_score('score'), '1'),
     ] -%}
     {%- for name, condition, value in components %}
+        {%- if weight %}{%- set value = weight if value == '1' else value ~ ' * ' ~ weight %}{%- endif %}
         {%- set total = 'sum(case when ' ~ condition ~ ' then ' ~ value ~ ' else 0 end)' %}
         {{ 'cast(' ~ total ~ ' as bigint)' if as_bigint else total }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}

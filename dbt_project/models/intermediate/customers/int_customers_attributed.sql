@@ -72,18 +72,20 @@ attributed as (
         and pointing_leads.lead_rank = 1
 ),
 
+-- From the customers, not from `attributed`: the window needs only the
+-- registration date, and a CTE read twice is materialized whole by DuckDB.
 window_orders as (
     select
-        attributed.customer_id,
+        customers.customer_id,
         sum(orders.revenue) as revenue_in_window,
         sum(orders.gross_margin) as gross_margin_in_window
-    from attributed
+    from customers
     inner join orders
-        on attributed.customer_id = orders.customer_id
+        on customers.customer_id = orders.customer_id
     where orders.is_revenue_order
-        and {{ dbt.datediff('attributed.registered_on', 'orders.ordered_on', 'day') }}
+        and {{ dbt.datediff('customers.registered_on', 'orders.ordered_on', 'day') }}
             <= {{ var('attribution_window_days') }}
-    group by attributed.customer_id
+    group by customers.customer_id
 ),
 
 final as (

@@ -17,26 +17,42 @@ orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
+{#- An answer's store: its own, else its order's. Only the answers without one are
+    joined to the orders; an answer with neither cannot be ranked for a store and is
+    left out here (both joins below drop a null store anyway). The join of every
+    answer to every order ran out of memory at 50M orders under 512MB
+    (docs/benchmarks.md). -#}
+stored as (
+    select answers.*, answers.store_id as answer_store_id
+    from answers
+    where answers.store_id is not null
+    union all
+    select answers.*, orders.store_id as answer_store_id
+    from answers
+    inner join orders
+        on answers.order_id = orders.order_id
+    where answers.store_id is null
+        and orders.store_id is not null
+),
+
 keyed as (
     select
-        answers.answer_id,
-        answers.survey,
-        answers.question,
-        answers.score,
-        answers.nps_class,
-        answers.is_low_score,
-        answers.answered_on,
-        coalesce(answers.store_id, orders.store_id) as store_id,
+        answer_id,
+        survey,
+        question,
+        score,
+        nps_class,
+        is_low_score,
+        answered_on,
+        answer_store_id as store_id,
         coalesce(
-            answers.order_id,
-            answers.customer_id,
-            answers.email_hash,
-            answers.phone_hash,
-            answers.loyalty_card_hash
+            order_id,
+            customer_id,
+            email_hash,
+            phone_hash,
+            loyalty_card_hash
         ) as respondent_key
-    from answers
-    left join orders
-        on answers.order_id = orders.order_id
+    from stored
 ),
 
 detractor_responses as (
@@ -47,7 +63,6 @@ detractor_responses as (
     from keyed
     where survey = 'nps'
         and nps_class = 'detractor'
-        and store_id is not null
         and respondent_key is not null
 ),
 
