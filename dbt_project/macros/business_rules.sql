@@ -62,3 +62,21 @@
         {{ 'cast(' ~ total ~ ' as bigint)' if as_bigint else total }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The survey answers of `answers` (a CTE with store_id and order_id) that have a
+    store, each with answer_store_id: its own store, else its order's (from `orders`).
+    Only the answers without a store are joined to the orders, and an answer with
+    neither is left out: the join of every answer to every order ran out of memory at
+    50M orders under 512MB (docs/benchmarks.md). -#}
+{% macro answers_with_store(answers, orders) -%}
+    select {{ answers }}.*, {{ answers }}.store_id as answer_store_id
+    from {{ answers }}
+    where {{ answers }}.store_id is not null
+    union all
+    select {{ answers }}.*, {{ orders }}.store_id as answer_store_id
+    from {{ answers }}
+    inner join {{ orders }}
+        on {{ answers }}.order_id = {{ orders }}.order_id
+    where {{ answers }}.store_id is null
+        and {{ orders }}.store_id is not null
+{%- endmacro %}

@@ -62,21 +62,9 @@ scoped as (
 ),
 {%- endif %}
 
-{#- An answer's store: its own, else its order's. Only the answers without one are
-    joined to the orders, and an answer with neither is left out (both paths below drop
-    it): the join of every answer to every order ran out of memory at 50M orders
-    under 512MB (docs/benchmarks.md). -#}
+{#- An answer's store: its own, else its order's (macro answers_with_store). -#}
 stored as (
-    select scoped.*, scoped.store_id as answer_store_id
-    from scoped
-    where scoped.store_id is not null
-    union all
-    select scoped.*, orders.store_id as answer_store_id
-    from scoped
-    inner join orders
-        on scoped.order_id = orders.order_id
-    where scoped.store_id is null
-        and orders.store_id is not null
+    {{ answers_with_store('scoped', 'orders') }}
 ),
 
 based as (

@@ -17,22 +17,10 @@ orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
-{#- An answer's store: its own, else its order's. Only the answers without one are
-    joined to the orders; an answer with neither cannot be ranked for a store and is
-    left out here (both joins below drop a null store anyway). The join of every
-    answer to every order ran out of memory at 50M orders under 512MB
-    (docs/benchmarks.md). -#}
+{#- An answer's store: its own, else its order's (macro answers_with_store); an
+    answer with neither cannot be ranked for a store. -#}
 stored as (
-    select answers.*, answers.store_id as answer_store_id
-    from answers
-    where answers.store_id is not null
-    union all
-    select answers.*, orders.store_id as answer_store_id
-    from answers
-    inner join orders
-        on answers.order_id = orders.order_id
-    where answers.store_id is null
-        and orders.store_id is not null
+    {{ answers_with_store('answers', 'orders') }}
 ),
 
 keyed as (
