@@ -10,6 +10,8 @@
         materialized='incremental',
         incremental_strategy='replace_periods',
         on_schema_change='append_new_columns',
+        pre_hook="{{ keep_join_sides(true) }}",
+        post_hook="{{ keep_join_sides(false) }}",
     )
 }}
 {%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
