@@ -7,11 +7,11 @@
     The paid_* columns cover customers of paid channels (CAC, LTV/CAC and
     payback at dimension 'all'). -#}
 
-with customers as (
+with customers as {{ inlined() }} (
     select * from {{ ref('int_customers_attributed') }}
 ),
 
-customer_months as (
+customer_months as {{ inlined() }} (
     select * from {{ ref('int_customer_months_summarised') }}
 ),
 

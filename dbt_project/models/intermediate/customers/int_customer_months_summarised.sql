@@ -2,11 +2,11 @@
     with the months since the registration month (orders before registration
     count in month 0). Churn, retention and LTV all read this one model. -#}
 
-with customers as (
+with customers as {{ inlined() }} (
     select * from {{ ref('int_customers_attributed') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 

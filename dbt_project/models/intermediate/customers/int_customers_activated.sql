@@ -3,11 +3,11 @@
     after the registration date (day 0 = registration day; a purchase before
     registration, e.g. a loyalty card issued at the till, counts as day 0). -#}
 
-with customers as (
+with customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 

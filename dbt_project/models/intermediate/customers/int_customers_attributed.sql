@@ -5,15 +5,15 @@
     of the customer's revenue orders within var attribution_window_days of the
     registration date feed ROAS and channel ROI. -#}
 
-with customers as (
+with customers as {{ inlined() }} (
     select * from {{ ref('int_customers_activated') }}
 ),
 
-customer_leads as (
+customer_leads as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
-leads as (
+leads as {{ inlined() }} (
     select * from {{ ref('int_leads_flagged') }}
 ),
 
@@ -21,7 +21,7 @@ channels as (
     select * from {{ ref('stg_seeds__channels') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 

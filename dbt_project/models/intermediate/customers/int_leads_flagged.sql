@@ -2,15 +2,15 @@
     became a customer (its customer_id is set, or a customer names it as lead_id).
     Duplicates stay for drill-down but are not counted in lead metrics. -#}
 
-with leads as (
+with leads as {{ inlined() }} (
     select * from {{ ref('stg_crm__leads') }}
 ),
 
-verdicts as (
+verdicts as {{ inlined() }} (
     select * from {{ ref('stg_quality__lead_verdicts') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 

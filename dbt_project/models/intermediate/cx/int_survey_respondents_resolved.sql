@@ -4,11 +4,11 @@
     smallest customer_id wins (deterministic; shared contacts are rare). Lookups
     are pre-aggregated to one row per contact so the joins cannot fan out. -#}
 
-with answers as (
+with answers as {{ inlined() }} (
     select * from {{ ref('stg_survey__survey_answers') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 

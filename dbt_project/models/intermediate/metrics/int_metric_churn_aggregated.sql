@@ -2,7 +2,7 @@
     those of them with no revenue order in month m. Month m is reported once it
     has started (as-of date); it is complete when it is over. -#}
 
-with customer_months as (
+with customer_months as {{ inlined() }} (
     select * from {{ ref('int_customer_months_summarised') }}
 ),
 

@@ -2,15 +2,15 @@
     contact's order; contacts without an order have '(none)' there. -#}
 {%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
 
-with contacts as (
+with contacts as {{ inlined() }} (
     select * from {{ ref('stg_contact_centre__support_contacts') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 

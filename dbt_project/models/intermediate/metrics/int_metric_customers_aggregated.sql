@@ -3,11 +3,11 @@
     registration period, so a recent period's activation can still rise. -#}
 {%- set dimensions = ['channel', 'campaign', 'region'] %}
 
-with customers as (
+with customers as {{ inlined() }} (
     select * from {{ ref('int_customers_attributed') }}
 ),
 
-activation as (
+activation as {{ inlined() }} (
     select * from {{ ref('int_customers_activated') }}
 ),
 

@@ -2,7 +2,7 @@
     quality gate marked as duplicates are not counted. -#}
 {%- set dimensions = ['channel', 'campaign'] %}
 
-with leads as (
+with leads as {{ inlined() }} (
     select * from {{ ref('int_leads_flagged') }}
 ),
 

@@ -23,11 +23,11 @@
     cast({{ dbt.dateadd('day', var('not_collected_grace_days'), 'coalesce(orders.promised_at, orders.ordered_at)') }} as date)
 {%- endset %}
 
-with orders as (
+with orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 

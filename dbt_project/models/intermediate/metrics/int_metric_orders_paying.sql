@@ -4,7 +4,8 @@
     pairs of all 15 grouping sets until a statement ends: counted among the
     sums they filled the disk at 50M orders under a 2GB limit, and one set at
     a time beside the sums still ran out of memory at 10M under 400MB
-    (docs/benchmarks.md). distinct_counts_by_set counts one set at a time.
+    (docs/benchmarks.md). distinct_counts_by_set counts one set at a time,
+    reading the rows of int_order_payers again for each.
     Period-incremental (macros/period_incremental.sql): a run recomputes the
     periods of orders (re)built since the last run, at their day and at the
     day they had before, and of orders of customers (re)loaded since
@@ -18,11 +19,11 @@
 }}
 {%- set ready = period_incremental_ready() %}
 
-with orders as (
+with orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
@@ -64,19 +65,17 @@ changed_days as (
 
 payers as (
     select
-        {{ period_columns('orders.ordered_at') }},
-        {{ order_dimension_columns() }},
-        orders.customer_id
-    from orders
-    {{ order_dimension_joins() }}
-    where orders.is_revenue_order
+        {{ period_columns('ordered_at') }},
+        {{ order_dimensions() | join(',\n        ') }},
+        customer_id
+    from {{ ref('int_order_payers') }}
     {%- if ready %}
-        and {{ in_affected_periods('orders.ordered_at') }}
+    where {{ in_affected_periods('ordered_at') }}
     {%- endif %}
 ),
 
 paying as (
-    {{ distinct_counts_by_set('payers', {'paying_customers': 'customer_id'}, order_dimensions()) }}
+    {{ distinct_counts_by_set('payers', {'paying_customers': 'customer_id'}, order_dimensions(), materialize=false) }}
 )
 
 {{ select_with_period_markers(

@@ -17,11 +17,11 @@
 {%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
 {%- set ready = period_incremental_ready() %}
 
-with answers as (
+with answers as {{ inlined() }} (
     select * from {{ ref('stg_survey__survey_answers') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 

@@ -8,7 +8,7 @@ with answers as (
     where survey = 'cx'
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 

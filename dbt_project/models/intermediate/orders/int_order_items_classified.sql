@@ -11,11 +11,11 @@
     )
 }}
 
-with items as (
+with items as {{ inlined() }} (
     select * from {{ ref('stg_shop__order_items') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('stg_shop__orders') }}
 ),
 

@@ -10,11 +10,11 @@
     )
 }}
 
-with orders as (
+with orders as {{ inlined() }} (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-items as (
+items as {{ inlined() }} (
     select * from {{ ref('int_order_items_classified') }}
 ),
 

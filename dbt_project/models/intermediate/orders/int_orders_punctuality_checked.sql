@@ -3,7 +3,7 @@
     come from macro punctuality_flags, which int_orders_enriched uses too. -#}
 {{ config(materialized='view') }}
 
-with orders as (
+with orders as {{ inlined() }} (
     select * from {{ ref('stg_shop__orders') }}
 ),
 

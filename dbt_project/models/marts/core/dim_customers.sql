@@ -1,15 +1,15 @@
 {#- One row per customer: registration, attribution and activation. Contact
     data only as keyed hashes of the normalised values. -#}
 
-with customers as (
+with customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
-attributed as (
+attributed as {{ inlined() }} (
     select * from {{ ref('int_customers_attributed') }}
 ),
 
-activated as (
+activated as {{ inlined() }} (
     select * from {{ ref('int_customers_activated') }}
 ),
 

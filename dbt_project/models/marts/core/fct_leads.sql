@@ -1,7 +1,7 @@
 {#- One row per admitted lead (quarantined leads never get here). Contact data
     only as keyed hashes. Duplicates are kept and flagged; lead metrics skip them. -#}
 
-with leads as (
+with leads as {{ inlined() }} (
     select * from {{ ref('int_leads_flagged') }}
 ),
 

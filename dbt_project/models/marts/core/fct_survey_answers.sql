@@ -2,11 +2,11 @@
     contact data only as keyed hashes. The free-text comment is not published
     (it may contain PII): only has_comment. -#}
 
-with answers as (
+with answers as {{ inlined() }} (
     select * from {{ ref('stg_survey__survey_answers') }}
 ),
 
-respondents as (
+respondents as {{ inlined() }} (
     select * from {{ ref('int_survey_respondents_resolved') }}
 ),
 

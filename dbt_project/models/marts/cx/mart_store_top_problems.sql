@@ -9,11 +9,11 @@
     left out. -#}
 {{ config(alias='store_top_problems') }}
 
-with answers as (
+with answers as {{ inlined() }} (
     select * from {{ ref('fct_survey_answers') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 

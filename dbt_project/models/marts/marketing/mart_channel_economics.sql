@@ -14,11 +14,11 @@ spend as (
     select * from {{ ref('stg_ads__marketing_spend') }}
 ),
 
-leads as (
+leads as {{ inlined() }} (
     select * from {{ ref('int_leads_flagged') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('int_customers_attributed') }}
 ),
 

@@ -15,19 +15,19 @@
     tags=['cx_callbacks'],
 ) }}
 
-with answers as (
+with answers as {{ inlined() }} (
     select * from {{ ref('stg_survey__survey_answers') }}
 ),
 
-respondents as (
+respondents as {{ inlined() }} (
     select * from {{ ref('int_survey_respondents_resolved') }}
 ),
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
-orders as (
+orders as {{ inlined() }} (
     select * from {{ ref('stg_shop__orders') }}
 ),
 

@@ -4,7 +4,7 @@ with source as (
     select * from {{ source('crm', 'leads') }}
 ),
 
-verdicts as (
+verdicts as {{ inlined() }} (
     select * from {{ ref('stg_quality__lead_verdicts') }}
 ),
 

@@ -1,0 +1,32 @@
+{#- The revenue orders with the dimension values and customer that
+    int_metric_orders_paying counts distinct customers over: a table, so that
+    the count reads it once per grouping set. As a CTE it was materialized
+    inside the count's recursion, and at 50M orders under 512MB it spilled
+    46 GB and filled the disk (docs/benchmarks.md). Rebuilt whole each run:
+    the region of a web order follows its customer. -#}
+{{ config(materialized='table') }}
+
+with orders as {{ inlined() }} (
+    select * from {{ ref('int_orders_enriched') }}
+),
+
+customers as {{ inlined() }} (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+stores as (
+    select * from {{ ref('stg_seeds__stores') }}
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.ordered_at,
+        {{ order_dimension_columns() }},
+        orders.customer_id
+    from orders
+    {{ order_dimension_joins() }}
+    where orders.is_revenue_order
+)
+
+select * from final
