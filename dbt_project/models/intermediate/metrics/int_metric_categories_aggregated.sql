@@ -2,21 +2,18 @@
     An order with lines in two categories counts as a revenue order of both.
     Period-incremental (macros/period_incremental.sql): a run recomputes the
     periods of the lines (re)built since the last run, and the periods those
-    lines were in before (an order whose date was corrected). Under a memory
-    limit a full build runs on one DuckDB thread (macro one_thread). -#}
+    lines were in before (an order whose date was corrected). -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='replace_periods',
         on_schema_change='append_new_columns',
-        pre_hook="{{ one_thread(true) }}",
-        post_hook="{{ one_thread(false) }}",
     )
 }}
 {%- set dimensions = ['category'] %}
 {%- set ready = period_incremental_ready() %}
 
-with items as {{ inlined() }} (
+with items as (
     select * from {{ ref('int_order_items_classified') }}
 ),
 
