@@ -81,24 +81,24 @@
     spill for the 15 sets). Keep it in a model of its own: in one statement
     with the sums it still ran out of memory at 10M under 400MB. The
     recursion stops at the first set without rows, which is right because
-    every source row falls in every set. Spark (cross_db/grouping.sql) keeps
-    the single grouping-sets pass. materialize=false: see source_rows. -#}
-{% macro distinct_counts_by_set(source_cte, counts, dimensions, grains=none, with_all=true, materialize=true) -%}
-    {{ return(adapter.dispatch('distinct_counts_by_set', 'flywheel')(source_cte, counts, dimensions, grains, with_all, materialize)) }}
+    every source row falls in every set. The source is read again in every
+    iteration, so it should be a plain read of a table: with joins in it they
+    ran in every iteration (out of memory at 10M orders under 400MB), and
+    materialized inside the recursion it spilled 46 GB at 50M under 512MB
+    (int_order_payers is that table for the paying customers). Spark
+    (cross_db/grouping.sql) keeps the single grouping-sets pass. -#}
+{% macro distinct_counts_by_set(source_cte, counts, dimensions, grains=none, with_all=true) -%}
+    {{ return(adapter.dispatch('distinct_counts_by_set', 'flywheel')(source_cte, counts, dimensions, grains, with_all)) }}
 {%- endmacro %}
 
-{% macro default__distinct_counts_by_set(source_cte, counts, dimensions, grains, with_all, materialize) -%}
+{% macro default__distinct_counts_by_set(source_cte, counts, dimensions, grains, with_all) -%}
     {%- set grains = grains or metric_grains() -%}
     {%- set sets = [] -%}
     {%- for g in grains -%}
         {%- if with_all -%}{%- do sets.append((g, 'all')) -%}{%- endif -%}
         {%- for d in dimensions -%}{%- do sets.append((g, d)) -%}{%- endfor -%}
     {%- endfor -%}
-    with recursive source_rows as {{ 'materialized' if materialize else inlined() }} (
-        -- materialize a source with joins (inlined, its joins ran in every
-        -- iteration and ran out of memory at 10M orders under 400MB); read a
-        -- table's rows again per set (materialize=false): at 50M orders under
-        -- 512MB the materialized rows spilled 46 GB and filled the disk
+    with recursive source_rows as {{ inlined() }} (
         select * from {{ source_cte }}
     ),
 

@@ -3,7 +3,7 @@
     CTE; the one-set-at-a-time form (macros/metric_grouping.sql) answers how
     DuckDB holds distinct pairs, and Spark's memory was not measured. -#}
 
-{% macro spark__distinct_counts_by_set(source_cte, counts, dimensions, grains, with_all, materialize) -%}
+{% macro spark__distinct_counts_by_set(source_cte, counts, dimensions, grains, with_all) -%}
     select
         {{ metric_grouping_keys(dimensions, grains) }},
         {%- for name, column in counts.items() %}

@@ -75,7 +75,7 @@ payers as (
 ),
 
 paying as (
-    {{ distinct_counts_by_set('payers', {'paying_customers': 'customer_id'}, order_dimensions(), materialize=false) }}
+    {{ distinct_counts_by_set('payers', {'paying_customers': 'customer_id'}, order_dimensions()) }}
 )
 
 {{ select_with_period_markers(
