@@ -71,79 +71,117 @@
     non-null). A group without rows in the source has no row here: the caller
     that joins these counts to its sums gives it 0.
 
+    `summed_counts` names counts whose key falls in one period of the finest
+    grain only (an order has one order date): they are counted at that grain
+    and summed for the coarser ones, which saves their distinct passes.
+
     Why not count(distinct) among the sums: within one statement DuckDB keeps
     every set's (group, value) pairs until the statement ends; with 15 sets
     that is about 15 pairs per order. At 10M orders under a 400MB limit the
     orders aggregate spilled 7.25 GB, and at 50M under 2GB it filled the disk;
     union all and materialized CTEs keep them as well (docs/benchmarks.md).
-    Here a recursive CTE computes one set per iteration, and DuckDB frees an
-    iteration's hash tables before the next one (10M under 400MB: 2.1 GB of
-    spill for the 15 sets). Keep it in a model of its own: in one statement
-    with the sums it still ran out of memory at 10M under 400MB. The
-    recursion stops at the first set without rows, which is right because
-    every source row falls in every set. The source is read again in every
-    iteration, so it should be a plain read of a table: with joins in it they
-    ran in every iteration (out of memory at 10M orders under 400MB), and
-    materialized inside the recursion it spilled 46 GB at 50M under 512MB
-    (int_order_payers is that table for the paying customers). Spark
-    (cross_db/grouping.sql) keeps the single grouping-sets pass. -#}
-{% macro distinct_counts_by_set(source_cte, counts, dimensions, grains=none, with_all=true) -%}
-    {{ return(adapter.dispatch('distinct_counts_by_set', 'flywheel')(source_cte, counts, dimensions, grains, with_all)) }}
+    Here a recursive CTE computes one count of one set per iteration, and
+    DuckDB frees an iteration's hash tables before the next one (10M under
+    400MB: 2.1 GB of spill for the 15 sets). Two counts in one iteration ran
+    out of memory at 50M under 512MB (the categories' orders and customers),
+    and so did an iteration that grouped by the step's text labels as well:
+    the groups are the step number, the period and the value only. Keep it in
+    a model of its own: in one statement with the sums it still ran out of
+    memory at 10M under 400MB. The recursion stops at the first step without
+    rows, which is right because every source row falls in every set. The
+    source is read again in every iteration, so it should be a plain read of
+    a table: with joins in it they ran in every iteration (out of memory at
+    10M orders under 400MB), and materialized inside the recursion it spilled
+    46 GB at 50M under 512MB (int_order_payers is that table for the paying
+    customers). Spark (cross_db/grouping.sql) keeps the single grouping-sets
+    pass. -#}
+{% macro distinct_counts_by_set(source_cte, counts, dimensions, grains=none, with_all=true, summed_counts=[]) -%}
+    {{ return(adapter.dispatch('distinct_counts_by_set', 'flywheel')(source_cte, counts, dimensions, grains, with_all, summed_counts)) }}
 {%- endmacro %}
 
-{% macro default__distinct_counts_by_set(source_cte, counts, dimensions, grains, with_all) -%}
+{% macro default__distinct_counts_by_set(source_cte, counts, dimensions, grains, with_all, summed_counts) -%}
     {%- set grains = grains or metric_grains() -%}
-    {%- set sets = [] -%}
+    {%- set steps = [] -%}
     {%- for g in grains -%}
-        {%- if with_all -%}{%- do sets.append((g, 'all')) -%}{%- endif -%}
-        {%- for d in dimensions -%}{%- do sets.append((g, d)) -%}{%- endfor -%}
+        {%- set set_dimensions = (['all'] if with_all else []) + dimensions -%}
+        {%- for d in set_dimensions -%}
+            {%- for name in counts -%}
+                {%- if g == grains[0] or name not in summed_counts -%}
+                    {%- do steps.append((g, d, name)) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
     {%- endfor -%}
     with recursive source_rows as {{ inlined() }} (
         select * from {{ source_cte }}
     ),
 
-    grouping_set (set_id, grain, dimension) as (
+    step (step_id, grain, dimension, measure) as (
         values
-        {%- for g, d in sets %}
-        ({{ loop.index }}, '{{ g }}', '{{ d }}'){{ ',' if not loop.last }}
+        {%- for g, d, name in steps %}
+        ({{ loop.index }}, '{{ g }}', '{{ d }}', '{{ name }}'){{ ',' if not loop.last }}
         {%- endfor %}
     ),
 
-    by_set as (
-        -- the seed row only starts the recursion; it is dropped below
+    by_step as (
+        -- the seed row only starts the recursion; the join to step drops it
         select
-            0 as set_id,
-            cast(null as {{ dbt.type_string() }}) as grain,
+            0 as step_id,
             cast(null as date) as period_start,
-            cast(null as {{ dbt.type_string() }}) as dimension,
             cast(null as {{ dbt.type_string() }}) as dimension_value,
-            {%- for name in counts %}
-            cast(null as {{ dbt.type_bigint() }}) as {{ name }}{{ ',' if not loop.last }}
-            {%- endfor %}
+            cast(null as {{ dbt.type_bigint() }}) as counted
         union all
         select
-            grouping_set.set_id,
-            grouping_set.grain,
-            case grouping_set.grain
+            step.step_id,
+            case step.grain
                 {%- for g in grains %}
                 when '{{ g }}' then source.period_{{ g }}
                 {%- endfor %}
             end as period_start,
-            grouping_set.dimension,
-            case grouping_set.dimension
+            case step.dimension
                 when 'all' then 'all'
                 {%- for d in dimensions %}
                 when '{{ d }}' then cast(source.{{ d }} as {{ dbt.type_string() }})
                 {%- endfor %}
             end as dimension_value,
-            {%- for name, column in counts.items() %}
-            count(distinct source.{{ column }}) as {{ name }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from (select max(set_id) as set_id from by_set) as done
-        inner join grouping_set
-            on grouping_set.set_id = done.set_id + 1
+            count(distinct case step.measure
+                {%- for name, column in counts.items() %}
+                when '{{ name }}' then source.{{ column }}
+                {%- endfor %}
+            end) as counted
+        from (select max(step_id) as step_id from by_step) as done
+        inner join step
+            on step.step_id = done.step_id + 1
         cross join source_rows as source
+        group by 1, 2, 3
+    ),
+
+    step_counts as (
+        select
+            step.grain,
+            by_step.period_start,
+            step.dimension,
+            by_step.dimension_value,
+            step.measure,
+            by_step.counted
+        from by_step
+        inner join step
+            on step.step_id = by_step.step_id
+        {%- for g in grains[1:] if summed_counts %}
+        union all
+        select
+            '{{ g }}' as grain,
+            {{ period_start(g, 'by_step.period_start') }} as period_start,
+            step.dimension,
+            by_step.dimension_value,
+            step.measure,
+            cast(sum(by_step.counted) as {{ dbt.type_bigint() }}) as counted
+        from by_step
+        inner join step
+            on step.step_id = by_step.step_id
+        where step.measure in ('{{ summed_counts | join("', '") }}')
         group by 1, 2, 3, 4, 5
+        {%- endfor %}
     )
 
     select
@@ -152,8 +190,8 @@
         dimension,
         dimension_value,
         {%- for name in counts %}
-        {{ name }}{{ ',' if not loop.last }}
+        max(case when measure = '{{ name }}' then counted end) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from by_set
-    where set_id > 0
+    from step_counts
+    group by 1, 2, 3, 4
 {%- endmacro %}
