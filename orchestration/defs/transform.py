@@ -2,7 +2,9 @@
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging.version import Version
 
 from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
 from orchestration.lib.publish import publish
@@ -141,7 +144,32 @@ def bi_snapshot(
 
 # The dbt next to this interpreter: `.venv/bin/python -m ...` works without an activated venv.
 _DBT_EXE = Path(sys.executable).with_name("dbt")
-dbt_resource = DbtCliResource(
+
+
+class FlywheelDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without two start-up costs that every run paid for nothing.
+
+    Before each `dbt build`, dagster-dbt 0.29 runs `dbt --version` in a subprocess
+    to learn the CLI's version (1.8 to 2.5 s here: a whole dbt import), and loads
+    dbt's profile, project, adapter and macros in this process (0.5 to 1.2 s) for
+    the row-count and column metadata that `.fetch_row_counts()` and
+    `.fetch_column_metadata()` add. This project calls neither, and the dbt it
+    runs is the one installed beside this interpreter, whose version the package
+    metadata gives. tests/unit/test_dbt_resource.py checks both against
+    the real thing, and that the names overridden here still exist upstream.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        if Path(self.dbt_executable) == _DBT_EXE:
+            return Version(installed_version("dbt-core"))
+        return super()._cli_version  # another dbt on PATH: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None  # only the metadata fetchers use it (see the class docstring)
+
+
+dbt_resource = FlywheelDbtCliResource(
     project_dir=dbt_project,
     profiles_dir=str(DBT_DIR),
     dbt_executable=str(_DBT_EXE) if _DBT_EXE.exists() else "dbt",
