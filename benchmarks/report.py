@@ -275,7 +275,7 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
         add(
             f"make bench at {s['label']}, its default stages",
             f"{goal} (≤ {goal_s // 60} min)",
-            f"{'≥ ' if failed or missing else ''}{total / 60:.0f} min",
+            f"{'≥ ' if failed or missing else ''}{total / 60:.{1 if total < 600 else 0}f} min",
             total <= goal_s,
             _by(total, goal_s),
             "sum of the stages' wall times: "
