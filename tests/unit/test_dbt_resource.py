@@ -7,6 +7,7 @@ The pipeline tests (tests/integration) run real dbt builds through this resource
 import inspect
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from dagster_dbt import DbtCliResource
@@ -43,8 +44,18 @@ def test_no_subprocess_for_the_version_of_our_own_dbt(monkeypatch, tmp_path):
         _ = _fresh(dbt_executable=str(other))._cli_version
 
 
-def test_no_adapter_is_loaded():
+def test_no_adapter_is_loaded_and_nothing_needs_one():
     assert _fresh(dbt_executable=str(_DBT_EXE))._initialize_dbt_core_adapter(["build"]) is None
+    # Only dagster-dbt's metadata fetchers use the adapter: the project must not call them.
+    root = Path(__file__).resolve().parents[2] / "orchestration"
+    call = re.compile(r"\.fetch_(row_counts|column_metadata)\(")
+    callers = [
+        f"{p.relative_to(root.parent)}:{n}"
+        for p in root.rglob("*.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if call.search(line) and "`" not in line  # a mention in a docstring is quoted
+    ]
+    assert callers == []
 
 
 def test_the_overridden_names_are_what_upstream_cli_uses():
