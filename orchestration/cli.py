@@ -142,6 +142,102 @@ def run_pipeline(job_name: str = "pipeline_job") -> bool:
     return result.success
 
 
+def check_landing(landing_dir: Path) -> bool:
+    """Fail in seconds, before any Dagster run, on a landing folder that cannot be right."""
+    from orchestration.lib.ingest import LandingDirError, check_landing_dir
+
+    try:
+        counts = check_landing_dir(landing_dir)
+    except LandingDirError as exc:
+        print(f"Not running: {exc}", file=sys.stderr)
+        return False
+    found = ", ".join(
+        f"{feed} ({n} file{'s' if n != 1 else ''})" for feed, n in counts.items() if n
+    )
+    missing = ", ".join(feed for feed, n in counts.items() if not n)
+    print(
+        f"Landing folder {landing_dir}: {found}"
+        + (f"; not delivered: {missing}" if missing else "")
+    )
+    return True
+
+
+# What to do about a blocking rule, by rule name: (the fix, the doc section).
+NEXT_STEPS = {
+    "freshness": (
+        "the newest rows are older than freshness_max_hours: land newer files, or set "
+        "FLYWHEEL_ON_STALE=warn to publish anyway",
+        "docs/quality-gate.md#stale-sources",
+    ),
+    "invalid_share": (
+        "too many rows failed a row expectation: fix the rows named in quality.lead_verdicts / "
+        "quality.row_verdicts at the source and land the corrected file, or raise the threshold "
+        "(FLYWHEEL_GATE_<FEED>_INVALID_SHARE_MAX or the suite file)",
+        "docs/quality-gate.md#thresholds-where-and-how-to-change-them",
+    ),
+    "schema_drift": (
+        "raw columns differ from the landing contract: bring the export in line with the contract",
+        "docs/landing-contract.md",
+    ),
+}
+
+
+def next_steps(con) -> list[str]:
+    """Lines saying what to change after a failed run: per failed blocking rule of each
+    feed's latest gate run, then rejected files; always the runbook."""
+    steps: list[str] = []
+    has_results = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'quality' and table_name = 'gate_results'"
+    ).fetchone()[0]
+    if has_results:
+        failed = con.execute(
+            """
+            select distinct feed, checkpoint, rule from quality.gate_results g
+            where not passed and severity = 'blocking' and run_id = (
+                select max_by(run_id, checked_at) from quality.gate_results r where r.feed = g.feed)
+            order by feed, rule
+            """
+        ).fetchall()
+        for feed, checkpoint, rule in failed:
+            fix, doc = NEXT_STEPS.get(
+                rule, ("a blocking rule failed: fix the source data or the threshold", "")
+            )
+            where = doc or "docs/quality-gate.md"
+            steps.append(
+                f"{feed}: {rule}: {fix}. Thresholds: expectations/{checkpoint}.json. See {where}."
+            )
+    rejected = con.execute("select count(*) from meta.files where outcome = 'rejected'").fetchone()[
+        0
+    ]
+    if rejected:
+        steps.append(
+            f"{rejected} file(s) rejected whole (listed above): correct each and land it again "
+            "under a new name. See docs/landing-contract.md and docs/runbook.md#replaying-a-corrected-file."
+        )
+    steps.append(
+        "Any other failed step: its error is in the log above and in the Dagster UI (make ui); "
+        "see docs/runbook.md#recovering-from-a-failed-run. BI keeps the last good snapshot."
+    )
+    return steps
+
+
+def print_next_steps() -> None:
+    import duckdb
+
+    s = load_settings()
+    print("\nThe run did not publish. What to do next:")
+    if not s.warehouse_path.exists():
+        print("  - No warehouse was written: see the error above; docs/runbook.md.")
+        return
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        for line in next_steps(con):
+            print(f"  - {line}")
+    finally:
+        con.close()
+
+
 def print_summary() -> None:
     import duckdb
 
@@ -243,6 +339,8 @@ def demo(orders: int, fresh: bool) -> int:
         print(f"Using existing demo landing data in {s.landing_dir} (make clean to regenerate)")
     ok = run_pipeline()
     print_summary()
+    if not ok:
+        print_next_steps()
     return 0 if ok else 1
 
 
@@ -265,8 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "demo":
         return demo(args.orders, args.fresh)
     if args.cmd == "run":
+        if not check_landing(load_settings().landing_dir):
+            return 2
         ok = run_pipeline(args.job)
         print_summary()
+        if not ok:
+            print_next_steps()
         return 0 if ok else 1
     if args.cmd == "prepare-home":
         print(prepare_home())

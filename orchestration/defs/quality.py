@@ -107,13 +107,14 @@ def _run_gate(feed: str, run_id: str) -> quality.GateResult:
             LEAD_GATE_BLOCKING,
             asset=LEAD_VERDICTS,
             blocking=True,
-            description="Blocking rules: invalid-row share per channel, schema drift, freshness.",
+            description="Blocking rules: invalid-row share per channel, schema drift "
+            "(and freshness with FLYWHEEL_ON_STALE=block).",
         ),
         dg.AssetCheckSpec(
             LEAD_GATE_WARNINGS,
             asset=LEAD_VERDICTS,
             description="Warnings: duplicate share, qualification rate and volume vs trailing "
-            "months per channel and month, channel freshness.",
+            "months per channel and month, freshness (a stale source) unless FLYWHEEL_ON_STALE=block.",
         ),
     ],
 )
@@ -138,23 +139,41 @@ def lead_verdicts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 
 def suite_check(feed: str) -> dg.AssetChecksDefinition:
-    """The lighter suite of a feed as a blocking check on its raw asset (same gate code)."""
+    """The lighter suite of a feed as checks on its raw asset (same gate code): the
+    blocking rules as a blocking check, the warnings (a stale source by default) as a
+    WARN check beside it, so that both reach the alert sensor."""
     checkpoint = quality.SUITES[feed]
     asset_key = dg.AssetKey(["raw", feed])
+    warnings_name = f"{checkpoint}_warnings"
 
-    @dg.asset_check(
-        asset=asset_key,
-        name=checkpoint,
-        blocking=True,
+    @dg.multi_asset_check(
+        name=f"{checkpoint}_checks",
+        specs=[
+            dg.AssetCheckSpec(
+                checkpoint,
+                asset=asset_key,
+                blocking=True,
+                description=f"Great Expectations suite expectations/{checkpoint}.json on the new "
+                f"batch of raw.{feed}: keys, codes, ranges; invalid share and schema drift block "
+                "(freshness too with FLYWHEEL_ON_STALE=block).",
+            ),
+            dg.AssetCheckSpec(
+                warnings_name,
+                asset=asset_key,
+                description=f"Warnings of expectations/{checkpoint}.json: a stale source "
+                "(newest row older than freshness_max_hours) unless FLYWHEEL_ON_STALE=block.",
+            ),
+        ],
         pool=POOL,
-        description=f"Great Expectations suite expectations/{checkpoint}.json on the new batch "
-        f"of raw.{feed}: keys, codes, ranges; invalid share, schema drift and freshness block.",
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext):
         result = _run_gate(feed, context.run.run_id)
         for o in result.blocking_failures:
             context.log.error(o.message)
-        return gate_check_result(result, checkpoint, quality.BLOCKING, asset_key)
+        for o in result.warnings:
+            context.log.warning(o.message)
+        yield gate_check_result(result, checkpoint, quality.BLOCKING, asset_key)
+        yield gate_check_result(result, warnings_name, quality.WARNING, asset_key)
 
     return _check
 

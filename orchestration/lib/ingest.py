@@ -147,6 +147,59 @@ def discover(landing_dir: Path, feed: str) -> tuple[list[Path], list[str]]:
     return files, refused
 
 
+class LandingDirError(ValueError):
+    """The landing folder cannot be used at all (missing, unreadable, no feed files)."""
+
+
+def landing_layout() -> str:
+    """The folder layout a landing folder must have, for error messages."""
+    exts = " | ".join(f"*{e}" for e in ALLOWED_EXTENSIONS)
+    lines = [
+        f"  {name}/" + ("   (optional feed)" if f.optional_feed else "")
+        for name, f in FEEDS.items()
+    ]
+    return "\n".join([f"expected layout (any subset of the feeds; files {exts}):", *lines])
+
+
+def check_landing_dir(landing_dir: Path) -> dict[str, int]:
+    """Files per feed folder, or LandingDirError naming the path, the layout and the fix.
+
+    Run before any Dagster run: a wrong FLYWHEEL_LANDING_DIR must fail in seconds,
+    not after a pipeline that loads nothing and publishes an empty tree.
+    """
+    fix = (
+        "Set FLYWHEEL_LANDING_DIR to the folder that holds the feed folders "
+        "(docs/landing-contract.md, 'Bringing your own data')."
+    )
+    if not landing_dir.exists():
+        raise LandingDirError(
+            f"landing folder {landing_dir} does not exist.\n{landing_layout()}\n{fix}"
+        )
+    if not landing_dir.is_dir():
+        raise LandingDirError(
+            f"landing folder {landing_dir} is not a folder.\n{landing_layout()}\n{fix}"
+        )
+    if not os.access(landing_dir, os.R_OK | os.X_OK):
+        raise LandingDirError(
+            f"landing folder {landing_dir} is not readable by this user (uid {os.getuid()}).\n{fix}"
+        )
+    counts: dict[str, int] = {}
+    for feed in FEEDS:
+        folder = landing_dir / feed
+        if folder.is_dir() and not os.access(folder, os.R_OK | os.X_OK):
+            raise LandingDirError(f"feed folder {folder} is not readable by this user.\n{fix}")
+        files, _ = discover(landing_dir, feed)
+        counts[feed] = len(files)
+    if not any(counts.values()):
+        present = sorted(p.name for p in landing_dir.iterdir() if not p.name.startswith("."))[:10]
+        raise LandingDirError(
+            f"landing folder {landing_dir} holds no feed file"
+            + (f" (it holds: {', '.join(present)})" if present else " (it is empty)")
+            + f".\n{landing_layout()}\n{fix}"
+        )
+    return counts
+
+
 # ---------------------------------------------------------------- file facts
 
 

@@ -152,6 +152,7 @@ def load_suite(checkpoint: str, settings: Settings, env: dict[str, str] | None =
                 break
         thresholds[name] = float(value)
     names = [e["name"] for e in raw["row_expectations"] + raw["batch_expectations"]]
+    batch_expectations = [_stale_severity(e, settings) for e in raw["batch_expectations"]]
     if len(names) != len(set(names)):
         raise ValueError(f"{path}: expectation names must be unique")
     return SuiteSpec(
@@ -162,9 +163,27 @@ def load_suite(checkpoint: str, settings: Settings, env: dict[str, str] | None =
         group_column=raw["group_column"],
         thresholds=thresholds,
         row_expectations=raw["row_expectations"],
-        batch_expectations=raw["batch_expectations"],
+        batch_expectations=batch_expectations,
         path=path,
     )
+
+
+FRESHNESS_FRAMES = ("freshness_all", "freshness_by_group")
+
+
+def _stale_severity(expectation: dict, settings: Settings) -> dict:
+    """A blocking freshness rule warns unless FLYWHEEL_ON_STALE=block.
+
+    A shop's first load is history whose newest row is months old; blocking on it
+    would publish nothing. The suite file keeps saying what blocks when asked to.
+    """
+    if (
+        expectation["frame"] in FRESHNESS_FRAMES
+        and expectation["severity"] == BLOCKING
+        and settings.on_stale != "block"
+    ):
+        return {**expectation, "severity": WARNING}
+    return expectation
 
 
 def known_channels(settings: Settings) -> list[str]:
@@ -973,7 +992,13 @@ def _num(x: Any) -> float | None:
 
 
 def _message(
-    spec: SuiteSpec, e: dict, row: pd.Series, batch: str, flagged: dict[str, int], params: dict
+    spec: SuiteSpec,
+    e: dict,
+    row: pd.Series,
+    batch: str,
+    flagged: dict[str, int],
+    params: dict,
+    now: dt.datetime,
 ) -> tuple[str, float | None, float | None, float | None, int | None, str | None]:
     """(message, observed, threshold, reference, rows, month) for one frame row of a batch rule."""
     g = spec.group_column
@@ -995,9 +1020,14 @@ def _message(
         return msg, obs, thr, None, int(row["n"]), None
     if frame in ("freshness_all", "freshness_by_group"):
         obs = _num(row["hours_since_newest"])
+        as_of = (
+            (now - dt.timedelta(hours=obs)).strftime("%Y-%m-%d %H:%M") if obs is not None else "?"
+        )
+        verdict = "blocks the run" if e["severity"] == BLOCKING else "published anyway"
         msg = (
-            f"{rule}: {g} {grp}: newest {spec.feed} row is {obs:,.1f} h old at check time; "
-            f"allowed {thr:,.0f} h (source stale?)"
+            f"{rule}: {g} {grp}: newest {spec.feed} row is {obs:,.1f} h old at check time "
+            f"(data as of {as_of}); allowed {thr:,.0f} h: the source is stale, or this is a "
+            f"first load of history ({verdict}; FLYWHEEL_ON_STALE=warn|block, docs/quality-gate.md)"
         )
         return msg, obs, thr, None, int(row["n"]), None
     if frame == "by_group_month":
@@ -1099,7 +1129,7 @@ def _validate_batch(
                 if col is not None and _num(row.get(col)) is None:
                     continue  # not judged (too few rows or no trailing months)
                 key = tuple(_plain(row[c]) for c in index_cols)
-                msg, obs, thr, ref, n, month = _message(spec, e, row, batch, flagged, params)
+                msg, obs, thr, ref, n, month = _message(spec, e, row, batch, flagged, params, now)
                 outcomes.append(
                     RuleOutcome(
                         e["name"],

@@ -32,6 +32,9 @@ class Settings:
     memory_limit: str = ""
     temp_dir: str = ""
     threads: int = 0
+    # What a stale source does (docs/quality-gate.md, "Stale sources"): "warn" alerts and
+    # publishes (a shop's first load is history), "block" stops the marts and publish.
+    on_stale: str = "warn"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -70,6 +73,19 @@ class Settings:
         return config
 
 
+ON_STALE_CHOICES = ("warn", "block")
+
+
+def _on_stale() -> str:
+    value = _env("FLYWHEEL_ON_STALE", "warn").lower()
+    if value not in ON_STALE_CHOICES:
+        raise ValueError(
+            f"FLYWHEEL_ON_STALE={value!r}: use 'warn' (alert, publish anyway; the default) "
+            "or 'block' (a stale source stops the marts and publish); docs/quality-gate.md"
+        )
+    return value
+
+
 def load_settings() -> Settings:
     return Settings(
         landing_dir=Path(_env("FLYWHEEL_LANDING_DIR", str(Path.cwd() / "landing"))).resolve(),
@@ -79,6 +95,7 @@ def load_settings() -> Settings:
         memory_limit=_env("FLYWHEEL_DUCKDB_MEMORY_LIMIT", ""),
         temp_dir=_env("FLYWHEEL_DUCKDB_TEMP_DIR", ""),
         threads=int(_env("FLYWHEEL_DUCKDB_THREADS", "0")),
+        on_stale=_on_stale(),
     )
 
 
