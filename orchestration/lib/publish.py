@@ -161,8 +161,9 @@ def _feed_timestamp_column(feed: str) -> str | None:
     return None
 
 
-def _publish_info_sql() -> str:
-    """Build time, run id and, per feed, how fresh its data and its files are."""
+def _publish_info_sql(has_gate_results: bool) -> str:
+    """Build time, run id and, per feed: delivered or not, its data as of when, and
+    whether the gate found it stale (the freshness rule's message of its latest run)."""
     newest = " union all ".join(
         f"select '{feed}' as feed, "
         + (
@@ -174,14 +175,28 @@ def _publish_info_sql() -> str:
         + f" as data_newest_at, count(*) as raw_rows from raw.{feed}"
         for feed in FEEDS
     )
+    stale = (
+        """
+        select feed, string_agg(message, '; ' order by message) as stale_message
+        from quality.gate_results g
+        where rule = 'freshness' and not passed and run_id = (
+            select max_by(run_id, checked_at) from quality.gate_results r where r.feed = g.feed)
+        group by feed
+        """
+        if has_gate_results
+        else "select null::varchar as feed, null::varchar as stale_message where false"
+    )
     return (
         "create or replace temp table publish_info as"
-        " select $built as built_at, $run as run_id, n.feed, n.data_newest_at,"
+        " select $built as built_at, $run as run_id, n.feed,"
+        " case when n.raw_rows > 0 then 'delivered' else 'not delivered' end as delivery,"
+        " n.data_newest_at, cast(n.data_newest_at as date) as data_as_of,"
+        " s.stale_message is not null as is_stale, s.stale_message,"
         " f.last_file_registered_at, coalesce(f.files_loaded, 0) as files_loaded, n.raw_rows"
         f" from ({newest}) n left join ("
         "   select feed, max(registered_at) as last_file_registered_at,"
         "   count(*) filter (where outcome = 'loaded') as files_loaded from meta.files group by feed"
-        " ) f using (feed) order by n.feed"
+        f" ) f using (feed) left join ({stale}) s using (feed) order by n.feed"
     )
 
 
@@ -379,7 +394,13 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     tmp = target.with_name(f".{target.name}.{safe_run}.tmp")
     built_at = datetime.now(UTC).replace(tzinfo=None)
     # Build time, run id and each feed's freshness travel with the data.
-    con.execute(_publish_info_sql(), {"built": built_at, "run": run_id})
+    has_gate_results = bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'quality' and table_name = 'gate_results'"
+        ).fetchone()[0]
+    )
+    con.execute(_publish_info_sql(has_gate_results), {"built": built_at, "run": run_id})
     sources = {t: f"marts.{_q(t)}" for t in tables} | {"publish_info": "temp.main.publish_info"}
     expected = {t: table_fingerprint(con, src) for t, src in sources.items()}
 
