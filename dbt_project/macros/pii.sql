@@ -48,3 +48,46 @@
 {% macro default__pii_hash(expression) -%}
     pii_hash({{ expression }})
 {%- endmacro %}
+
+{#- Free text with contact data replaced by markers ('asked not to call: +7 912 ...'
+    -> 'asked not to call: [phone redacted]'). The patterns are
+    var('contact_data_patterns'), the same the publish audit searches for
+    (orchestration/lib/contact_data.py). Each pattern is applied twice: a match
+    takes the character after it, which may begin the next phone of a list. -#}
+{% macro scrub_contact_data(column) -%}
+    {%- set patterns = var('contact_data_patterns') -%}
+    {%- set markers = {'email': '[email redacted]', 'phone': '[phone redacted]', 'card': '[card redacted]'} -%}
+    {%- set ns = namespace(sql=column) -%}
+    {%- for _ in range(2) -%}
+        {%- for kind in ['email', 'phone', 'card'] -%}
+            {%- if kind == 'email' -%}
+                {%- set bounded = '()' ~ patterns[kind] ~ '()' -%}
+            {%- else -%}
+                {%- set bounded = '(^|[^0-9A-Za-z+])(?:' ~ patterns[kind] ~ ')([^0-9A-Za-z]|$)' -%}
+            {%- endif -%}
+            {%- set ns.sql = adapter.dispatch('replace_with_marker', 'flywheel')(ns.sql, bounded, markers[kind]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {#- Text without a digit or an @ holds none of them: skip the six replacements
+        (most campaign names, categories and regions). -#}
+    case when {{ adapter.dispatch('matches_pattern', 'flywheel')(column, '[0-9@]') }}
+        then {{ ns.sql }} else {{ column }} end
+{%- endmacro %}
+
+{#- Replace every match of a pattern with two groups (before, after) by
+    before || marker || after. -#}
+{% macro default__replace_with_marker(expression, pattern, marker) -%}
+    {{ return("regexp_replace(" ~ expression ~ ", '" ~ pattern ~ "', '$1" ~ marker ~ "$2')") }}
+{%- endmacro %}
+
+{% macro duckdb__replace_with_marker(expression, pattern, marker) -%}
+    {{ return("regexp_replace(" ~ expression ~ ", '" ~ pattern ~ "', '\\1" ~ marker ~ "\\2', 'g')") }}
+{%- endmacro %}
+
+{% macro default__matches_pattern(expression, pattern) -%}
+    {{ return(expression ~ " rlike '" ~ pattern ~ "'") }}
+{%- endmacro %}
+
+{% macro duckdb__matches_pattern(expression, pattern) -%}
+    {{ return("regexp_matches(" ~ expression ~ ", '" ~ pattern ~ "')") }}
+{%- endmacro %}

@@ -50,7 +50,9 @@ def lake_key(name: str) -> dg.AssetKey:
 
 # What each lake folder is exported from: the raw feed, or the gate's verdicts.
 _LAKE_UPSTREAM = {name: dg.AssetKey(["raw", name]) for name in FEEDS} | {
-    "lead_verdicts": LEAD_VERDICTS
+    "lead_verdicts": LEAD_VERDICTS,
+    # written by the orders and survey suites' checks (on raw/orders, raw/survey_answers)
+    "row_verdicts": dg.AssetKey(["raw", "orders"]),
 }
 
 

@@ -18,36 +18,17 @@ import urllib.request
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from orchestration.lib import contact_data
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-# A phone: optional +, then digits with spaces, dots, dashes or brackets between
-# them. Boundaries exclude word characters, '-', ':' and '/' so that pieces of
-# ids, times and paths are not taken for numbers.
-_PHONE_RE = re.compile(r"(?<![\w\-:/.+])\+?\(?\d[\d\s().\-]{7,}\d(?![\w\-:/])")
-_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _looks_like_phone(candidate: str) -> bool:
-    digits = re.sub(r"\D", "", candidate)
-    if not 10 <= len(digits) <= 15:
-        return False
-    # Dates and timestamps ("2025-03-01 12") have the digit count of a phone.
-    return not _ISO_DATE_RE.search(candidate)
-
 
 def scrub_pii(text: str) -> str:
-    """Mask anything that looks like an email address or a phone number."""
-    if not text:
-        return text
-    out = _EMAIL_RE.sub("[email redacted]", text)
-
-    def _phone(m: re.Match[str]) -> str:
-        return "[phone redacted]" if _looks_like_phone(m.group(0)) else m.group(0)
-
-    out = _PHONE_RE.sub(_phone, out)
+    """Mask anything that looks like an email address, a phone or a card number
+    (the one detector, orchestration.lib.contact_data)."""
+    out = contact_data.scrub(text)
     if out != text:
         log.warning("alert text contained what looks like contact data; it was masked")
     return out

@@ -57,6 +57,23 @@ class CallbackExport:
     without_contact: int
 
 
+# A cell a spreadsheet would read as a formula (OWASP, CSV injection): one starting
+# with =, +, -, @, a tab or a carriage return. Survey comments and contact fields
+# are written by customers; the contact centre opens this file in a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell value that a spreadsheet shows as text: a leading ' before a formula trigger.
+
+    Phone numbers like '+7 912 ...' get the quote too; a spreadsheet shows them
+    as typed (the quote is not displayed) and never evaluates them.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def callback_csv_path(settings: Settings, day: date) -> Path:
     return settings.restricted_path.parent / f"callbacks_{day.isoformat()}.csv"
 
@@ -92,7 +109,7 @@ def export_callbacks(con: duckdb.DuckDBPyConnection, settings: Settings) -> Call
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(CALLBACK_COLUMNS)
-        writer.writerows(rows)
+        writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
     os.chmod(tmp, 0o600)
     os.replace(tmp, target)
     now = datetime.now(UTC).replace(tzinfo=None)

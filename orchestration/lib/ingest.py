@@ -30,6 +30,7 @@ import csv
 import gzip
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.lib import contact_data
 from orchestration.lib.feeds import (
     ALLOWED_EXTENSIONS,
     FEEDS,
@@ -50,6 +52,8 @@ from orchestration.lib.settings import Settings
 # Timestamps outside these years are treated as out of range (typos like 0202 or 9999).
 TS_MIN_YEAR, TS_MAX_YEAR = 1990, 2100
 CSV_FIELD_LIMIT = 10 * 1024 * 1024
+# The largest line amount (quantity x unit price or cost) DECIMAL(18,4) holds: 10^14.
+MAX_LINE_AMOUNT = 1e14
 # A .csv.gz that inflates beyond this ratio (plus a small allowance) is refused
 # as a likely zip bomb; real CSV compresses 5-15x.
 GZIP_MAX_RATIO = int(os.environ.get("FLYWHEEL_GZIP_MAX_RATIO", "100"))
@@ -271,6 +275,29 @@ def read_header(path: Path, fmt: str, con: duckdb.DuckDBPyConnection) -> list[st
     return [r[0] for r in rows]
 
 
+COLUMN_NAME_SHAPE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]{0,63}")
+
+
+def _looks_like_header(header: list[str]) -> bool:
+    """Every field is shaped like a column name and holds no contact data. A file
+    without a header row has a data row there, which must not be echoed anywhere."""
+    return bool(header) and all(
+        COLUMN_NAME_SHAPE.fullmatch(h.strip()) and not contact_data.contains_contact_data(h)
+        for h in header
+    )
+
+
+def _header_shown(header: list[str]) -> str:
+    if not header:
+        return "the file has no header row"
+    if _looks_like_header(header):
+        return f"found: {', '.join(header)}"
+    return (
+        f"the first line does not look like a header row ({len(header)} fields, values not "
+        "shown: they may be customer data); the first line must name the columns"
+    )
+
+
 def match_columns(feed: Feed, header: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
     """Map contract columns to header positions (case-insensitive).
 
@@ -465,9 +492,39 @@ def _read_parquet(con, feed, path, header, positions) -> int:
     return con.execute("select count(*) from _stage").fetchone()[0]
 
 
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, str | None, str | None]]:
+    """(physical line number, text, problem) per non-blank line. Reading the lines here,
+    not with read_json_objects, keeps the numbers physical (a blank line is skipped,
+    not renumbered) and the text of a line that does not parse."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                yield lineno, None, "line is not valid UTF-8"
+                continue
+            if text.strip():
+                yield lineno, text, None
+
+
 def _read_jsonl(con, feed, path, header) -> int:
+    lines: dict[str, list] = {"_line": [], "_text": [], "_problem": []}
+    for lineno, text, problem in _jsonl_lines(path):
+        lines["_line"].append(lineno)
+        lines["_text"].append(text)
+        lines["_problem"].append(problem)
+    con.register(
+        "_jsonl_lines",
+        pa.table(
+            {
+                "_line": pa.array(lines["_line"], type=pa.int64()),
+                "_text": pa.array(lines["_text"], type=pa.string()),
+                "_problem": pa.array(lines["_problem"], type=pa.string()),
+            }
+        ),
+    )
     # Keys are per object, so one file may spell a column two ways: take the first present.
-    params: dict[str, object] = {"p": str(path)}
+    params: dict[str, object] = {}
     cols = []
     for c in feed.column_names:
         variants = [k for k in header if k.strip().lower() == c]
@@ -476,16 +533,22 @@ def _read_jsonl(con, feed, path, header) -> int:
             params[f"k_{c}_{j}"] = '$."' + key.replace('"', '\\"') + '"'
             exprs.append(f"json_extract_string(json, $k_{c}_{j})")
         cols.append(f"coalesce({', '.join(exprs)}) as {c}" if exprs else f"null::varchar as {c}")
-    bad = "json is null or json_type(json) <> 'OBJECT'"
-    con.execute(
-        f"insert into _stage select rn, case when {bad} then 'line is not a JSON object' end,"
-        f" case when {bad} then 'unparseable JSON line' end, "
-        + ", ".join(cols)
-        + " from (select row_number() over () as rn, json from"
-        " read_json_objects($p, format='newline_delimited', ignore_errors=true))",
-        params,
-    )
-    return con.execute("select count(*) from _stage").fetchone()[0]
+    try:
+        con.execute(
+            "insert into _stage select _line,"
+            " case when _problem is not null then _problem"
+            "      when json is null then 'unparseable JSON line'"
+            "      when json_type(json) <> 'OBJECT' then 'line is not a JSON object' end,"
+            " case when _problem is not null then '<invalid UTF-8>'"
+            "      when json is null or json_type(json) <> 'OBJECT' then left(_text, 2000) end, "
+            + ", ".join(cols)
+            + " from (select _line, _text, _problem,"
+            " case when json_valid(_text) then json(_text) end as json from _jsonl_lines)",
+            params,
+        )
+    finally:
+        con.unregister("_jsonl_lines")
+    return len(lines["_line"])
 
 
 def _quote_ident(name: str) -> str:
@@ -526,7 +589,7 @@ def _rule_checks(
                 (
                     "wrong_type",
                     f"(not {_blank(c.name)} and {typed(c.name)} is null)",
-                    f"'{c.name} = ' || {c.name} || ' is not a valid {c.type}'",
+                    f"'{c.name} = ' || {c.name} || ' is {TYPE_NAMES[c.type]}'",
                 )
             )
     for c in feed.columns:
@@ -575,9 +638,22 @@ def _rule_checks(
                 f"'{col} = ' || {col} || ' must be {cond}'",
             )
         )
+    if feed.name == "order_items":
+        # A line's amount (quantity x price or cost) must fit the money type, DECIMAL(18,4):
+        # beyond it every model that multiplies them fails, on every later run.
+        for price in ("unit_price", "unit_cost"):
+            checks.append(
+                (
+                    "out_of_range",
+                    f"coalesce(abs(cast({typed('quantity')} as double) * cast({typed(price)} as double))"
+                    f" >= {MAX_LINE_AMOUNT:.0f}, false)",
+                    f"'quantity x {price} = ' || quantity || ' x ' || {price} || "
+                    f"' exceeds the largest line amount, {MAX_LINE_AMOUNT:,.0f}'",
+                )
+            )
     if feed.name == "survey_answers":
         cases = " ".join(
-            f"when '{s}' then try_cast(score as bigint) not between {lo} and {hi}"
+            f"when '{s}' then {typed('score')} not between {lo} and {hi}"
             for s, (lo, hi) in SCORE_RANGES.items()
         )
         checks.append(
@@ -599,13 +675,37 @@ def _rule_checks(
     return checks
 
 
+# Exact shapes of typed values: a value that would only load by rounding or by a
+# lenient cast ("2.5" as an int, "1_000", "0x10", "1e3", a fifth decimal place, a
+# date with a time of day) is not one and is quarantined as wrong_type. Trailing
+# zeros after the point are exact ("1.0" is the integer 1, "2.50000" the decimal 2.5).
+EXACT_SHAPES = {
+    "int": r"[+-]?[0-9]+(\.0*)?",
+    "dec": r"[+-]?([0-9]+(\.[0-9]{0,4}0*)?|\.[0-9]{1,4}0*)",
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?",
+}
+TYPE_NAMES = {
+    "int": "not a whole number",
+    "dec": "not a decimal number with at most 4 decimal places and 14 digits before the point",
+    "date": "not a date YYYY-MM-DD",
+    "ts": "not an ISO 8601 timestamp",
+}
+
+
 def _typed(col: str, typ: str, settings: Settings) -> str:
-    """SQL that turns a text column into its contract type, NULL when it does not parse."""
+    """SQL that turns a text column into its contract type, NULL when it is not exactly one."""
     if typ == "ts":
         # Offsets are honoured; naive values are read in the session time zone,
         # which is the warehouse time zone. Stored naive, in warehouse time.
         return f"timezone('{settings.timezone}', try_cast(trim({col}) as timestamptz))"
-    return f"try_cast(trim({col}) as {SQL_TYPES[typ]})"
+    value = {
+        "int": f"regexp_replace(trim({col}), '\\.0*$', '')",
+        "date": f"left(trim({col}), 10)",
+    }.get(typ, f"trim({col})")
+    return (
+        f"case when regexp_full_match(trim({col}), '{EXACT_SHAPES[typ]}')"
+        f" then try_cast({value} as {SQL_TYPES[typ]}) end"
+    )
 
 
 def _key_expr(feed: Feed, alias: str = "") -> list[str]:
@@ -639,7 +739,10 @@ def validate_stage(con: duckdb.DuckDBPyConnection, feed: Feed, settings: Setting
         f" from (select *, {rule} as _rule from (select *{typed} from _stage))"
     )
     # Duplicate keys inside one file: the first good occurrence loads, later ones are quarantined.
-    keys = ", ".join(f"trim({k})" for k in feed.primary_key)
+    # Keys compare as the values they load as: "1", "01" and "1.0" are one line_no.
+    keys = ", ".join(
+        _typed_name(k) if feed.column(k).type != "str" else f"trim({k})" for k in feed.primary_key
+    )
     repeated = con.execute(
         f"select count(*) from (select {keys} from _checked where _rule is null group by all having count(*) > 1)"
     ).fetchone()[0]
@@ -843,8 +946,10 @@ def _ingest_content(
         report.outcome = "rejected"
         report.reason = (
             f"{rel}: required column(s) {', '.join(missing)} missing from the header; "
-            f"add them and land the file again (found: {', '.join(header) or 'no header'})"
+            f"add them and land the file again ({_header_shown(header)})"
         )
+        if not _looks_like_header(header):
+            report.extra_columns = []  # data values, not column names: never recorded
         return
     con.execute(_stage_ddl(feed))
     if fmt in ("csv", "csv.gz"):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import contact_data
 from orchestration.lib.feeds import FEEDS
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import lowered_memory_limit
@@ -64,12 +65,8 @@ IDLE_MEMORY_MB = 64
 # snapshot, no COPY TO, no extensions, and the settings cannot be undone.
 BI_SESSION_SQL = ("SET enable_external_access = false", "SET lock_configuration = true")
 
-# Clear PII, as the audit recognises it. Emails anywhere in a value; phones as
-# a whole value: optional +, digits with separators, 10-15 digits. A bare run of
-# digits is not taken for a phone (ids and card numbers look the same), but a
-# value with a leading + or a separator is. Dates and timestamps are excluded.
-EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
-PHONE_RE = r"\+?\(?[0-9][0-9 ().\-]{8,}[0-9]"
+# Clear PII, as the audit recognises it: contact data anywhere inside a text value,
+# by the one detector (orchestration.lib.contact_data); *_hash columns hold hashes.
 HASH_RE = r"[0-9a-f]{64}"
 
 
@@ -274,13 +271,7 @@ def _pii_scan(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, lis
         if c.endswith("_hash"):
             bad = f"not regexp_full_match(v, '{HASH_RE}')"
         else:
-            bad = (
-                f"(contains(v, '@') and regexp_matches(v, '{EMAIL_RE}'))"
-                f" or (length(v) between 10 and 40 and regexp_full_match(trim(v), '{PHONE_RE}')"
-                " and regexp_matches(trim(v), '^[+]|[ ().-]')"
-                " and length(regexp_replace(v, '[^0-9]', '', 'g')) between 10 and 15"
-                " and not regexp_matches(trim(v), '^[0-9]{4}-[0-9]{2}-[0-9]{2}'))"
-            )
+            bad = contact_data.sql_contains("v")
         (n,) = con.execute(
             f"select count(*) from (select distinct {_q(c)} as v from marts.{_q(table)}) where v is not null and ({bad})"
         ).fetchone()

@@ -42,6 +42,7 @@ from orchestration.lib.settings import Settings, pii_key
 # lake folder name -> (DuckDB table, column whose day is the partition)
 LAKE_TABLES: dict[str, tuple[str, str]] = {name: (f"raw.{name}", "_ingested_at") for name in FEEDS}
 LAKE_TABLES["lead_verdicts"] = ("quality.lead_verdicts", "checked_at")
+LAKE_TABLES["row_verdicts"] = ("quality.row_verdicts", "checked_at")
 # A feed with no rows still gets a (0-row) file so that Spark knows its schema.
 EMPTY_PARTITION = "1970-01-01"
 # Spark schemas mirrored back into DuckDB after a build (what publish and the CX exports read).
@@ -99,6 +100,7 @@ def export_lake(
     """
     root = lake_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o700)  # raw feeds, contact data included: owner-only like the warehouse
     rows: dict[str, int] = {}
     partitions: dict[str, int] = {}
     for name, (table, load_column) in LAKE_TABLES.items():

@@ -60,6 +60,14 @@ create table if not exists quality.lead_verdicts (
     details varchar,
     checked_at timestamp not null
 );
+create table if not exists quality.row_verdicts (
+    feed varchar not null,             -- orders, survey_answers (leads: quality.lead_verdicts)
+    record_key varchar,
+    expectation varchar not null,
+    details varchar,
+    run_id varchar,
+    checked_at timestamp not null
+);
 """
 
 
@@ -94,7 +102,22 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
                 announced = True
             time.sleep(0.5)
     configure(con, settings)
+    if not read_only:
+        restrict_warehouse_files(settings)
     return con
+
+
+def restrict_warehouse_files(settings: Settings) -> None:
+    """The working warehouse holds raw contact data: owner-only (600), like the
+    restricted file. DuckDB creates the file and its WAL with the process umask
+    (usually 644), so every writer session narrows them again."""
+    for path in (
+        settings.warehouse_path,
+        settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal"),
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -195,6 +218,8 @@ def writer_lock(settings: Settings, timeout_s: float | None = None, log=print):
         fh.flush()
         yield
     finally:
+        # dbt (another process) may have written a new WAL under the lock
+        restrict_warehouse_files(settings)
         with contextlib.suppress(OSError):
             fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()

@@ -32,8 +32,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+from orchestration.cli import next_steps
 from orchestration.lib.settings import PROJECT_ROOT, load_settings
 from tests.integration.pipeline_helpers import published, run_pipeline
 
@@ -413,7 +415,16 @@ def test_stale_blocks_when_asked(tmp_path, flywheel_env, monkeypatch):
     evals = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not evals["orders_suite"].passed
     assert evals["orders_suite_warnings"].passed
-    assert not load_settings().published_path.exists()
+    s = load_settings()
+    assert not s.published_path.exists()
+    # What the CLI prints at the end of the failed run: the setting and the doc section.
+    with duckdb.connect(str(s.warehouse_path), read_only=True) as wh:
+        steps = next_steps(wh)
+    stale_steps = [line for line in steps if line.startswith("orders: freshness")]
+    assert len(stale_steps) == 1
+    assert "FLYWHEEL_ON_STALE=warn" in stale_steps[0]
+    assert "docs/quality-gate.md#stale-sources" in stale_steps[0]
+    assert "expectations/orders_suite.json" in stale_steps[0]
 
 
 # --- settings beyond the defaults: currency and time zone ---------------------------
@@ -484,8 +495,6 @@ def test_usd_in_any_case_and_new_york_time_across_dst(tmp_path, flywheel_env, mo
         assert got == pytest.approx(want), grain
     con.close()
     s = load_settings()
-    import duckdb
-
     with duckdb.connect(str(s.warehouse_path), read_only=True) as wh:
         rules = wh.execute(
             "select rule, count(*) from meta.quarantine where feed = 'orders' group by all"

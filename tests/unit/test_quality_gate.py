@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.lib import quality
 from orchestration.lib.feeds import FEEDS
-from orchestration.lib.settings import Settings
+from orchestration.lib.settings import Settings, load_settings
 from orchestration.lib.warehouse import bootstrap
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -225,11 +225,33 @@ def test_planted_collapse_month_warns_naming_channel_and_month(con, settings):
     assert stored == 2
 
 
-def test_stale_source_blocks_and_clean_batch_passes(con, settings):
+def test_stale_source_warns_by_default(con, settings):
+    land(con, [lead(i, created_at=NOW - dt.timedelta(days=5)) for i in range(30)])
+    stale = quality.run_lead_gate(con, settings, "run-1", now=NOW, build_docs=False)
+    assert stale.passed
+    warned = [o for o in stale.warnings if o.rule == "freshness"]
+    # newest lead 5 days = 120 h before NOW; the suite allows 48 h
+    assert [(o.channel, o.observed) for o in warned] == [("all", pytest.approx(120))]
+    assert f"data as of {(NOW - dt.timedelta(days=5)):%Y-%m-%d %H:%M}" in warned[0].message
+    assert "FLYWHEEL_ON_STALE" in warned[0].message
+
+
+def test_on_stale_setting_is_one_word_and_checked(monkeypatch):
+    monkeypatch.delenv("FLYWHEEL_ON_STALE", raising=False)
+    assert load_settings().on_stale == "warn"
+    monkeypatch.setenv("FLYWHEEL_ON_STALE", "Block")
+    assert load_settings().on_stale == "block"
+    monkeypatch.setenv("FLYWHEEL_ON_STALE", "stop")
+    with pytest.raises(ValueError, match="FLYWHEEL_ON_STALE='stop'.*'warn'.*'block'"):
+        load_settings()
+
+
+def test_stale_source_blocks_when_asked_and_clean_batch_passes(con, settings):
+    settings = dataclasses.replace(settings, on_stale="block")
     land(con, [lead(i, created_at=NOW - dt.timedelta(days=5)) for i in range(30)])
     stale = quality.run_lead_gate(con, settings, "run-1", now=NOW, build_docs=False)
     assert [(o.rule, o.channel) for o in stale.blocking_failures] == [("freshness", "all")]
-    assert stale.blocking_failures[0].observed == pytest.approx(5 * 24 + 30 / 60 * 0, abs=1)
+    assert stale.blocking_failures[0].observed == pytest.approx(5 * 24, abs=1)
     land(con, [lead(100 + i) for i in range(30)])
     fresh = quality.run_lead_gate(con, settings, "run-2", now=NOW, build_docs=False)
     assert fresh.passed and fresh.rows_checked == 30

@@ -7,7 +7,7 @@ renamed as (
         spend_date,
         lower(trim(channel)) as channel,
         -- blank campaign = channel-level spend; a value keeps keys non-null
-        coalesce(nullif(trim(campaign), ''), '(none)') as campaign,
+        coalesce(nullif({{ scrub_contact_data('trim(campaign)') }}, ''), '(none)') as campaign,
         spend,
         coalesce(impressions, 0) as impressions,
         coalesce(clicks, 0) as clicks,

@@ -11,7 +11,7 @@ renamed as (
         contact_id,
         contacted_at,
         lower(trim(channel)) as contact_channel,
-        nullif(trim(reason), '') as reason,
+        nullif({{ scrub_contact_data('trim(reason)') }}, '') as reason,
         order_id,
         customer_id,
         _ingested_at

@@ -17,11 +17,11 @@ renamed as (
         lead_id,
         created_at,
         lower(trim(channel)) as channel,
-        coalesce(nullif(trim(campaign), ''), '(none)') as campaign,
+        coalesce(nullif({{ scrub_contact_data('trim(campaign)') }}, ''), '(none)') as campaign,
         {{ normalise_email('email') }} as email,
         {{ normalise_phone('phone') }} as phone,
         qualified_at,
-        nullif(lower(trim(disqualified_reason)), '') as disqualified_reason,
+        nullif(lower({{ scrub_contact_data('trim(disqualified_reason)') }}), '') as disqualified_reason,
         customer_id,
         _ingested_at
     from source

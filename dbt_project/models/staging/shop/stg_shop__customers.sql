@@ -14,7 +14,7 @@ renamed as (
         {{ normalise_email('email') }} as email,
         {{ normalise_phone('phone') }} as phone,
         {{ normalise_loyalty_card('loyalty_card_id') }} as loyalty_card_id,
-        nullif(trim(region), '') as region,
+        nullif({{ scrub_contact_data('trim(region)') }}, '') as region,
         _ingested_at
     from source
 )

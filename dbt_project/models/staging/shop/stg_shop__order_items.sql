@@ -11,7 +11,7 @@ renamed as (
         order_id,
         line_no,
         trim(sku) as sku,
-        nullif(trim(category), '') as category,
+        nullif({{ scrub_contact_data('trim(category)') }}, '') as category,
         quantity,
         unit_price,
         unit_cost,
