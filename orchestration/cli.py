@@ -241,7 +241,7 @@ def print_next_steps() -> None:
 def print_summary() -> None:
     import duckdb
 
-    from orchestration.lib.ingest import quarantine_by_rule, summarise
+    from orchestration.lib.ingest import orphan_counts, quarantine_by_rule, summarise
 
     s = load_settings()
     if not s.warehouse_path.exists():
@@ -250,12 +250,22 @@ def print_summary() -> None:
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
     try:
         print(
-            "\nLoaded (all runs)        files  dup  rejected       rows in     loaded   replaced  quarantined"
+            "\nLoaded (all runs)        files  dup  rejected       rows in     loaded   replaced"
+            "  quarantined  retracted"
         )
-        for feed, fl, fd, fr, rin, rl, rr, rq in summarise(con):
+        for feed, fl, fd, fr, rin, rl, rr, rq, rt in summarise(con):
             print(
-                f"  {feed:<22}{fl:>6}{fd:>5}{fr:>10}{rin or 0:>14,}{rl or 0:>11,}{rr or 0:>11,}{rq or 0:>13,}"
+                f"  {feed:<22}{fl:>6}{fd:>5}{fr:>10}{rin or 0:>14,}{rl or 0:>11,}{rr or 0:>11,}"
+                f"{rq or 0:>13,}{rt or 0:>11,}"
             )
+        print("  (rows in = loaded + quarantined + retracted, for every file)")
+        for feed, n in orphan_counts(con).items():
+            if n:
+                print(
+                    f"  {feed}: {n:,} loaded row(s) refer to an order that is not loaded or is held "
+                    "by a suite verdict; they are not in the marts until it lands "
+                    "(docs/landing-contract.md, 'Broken references')"
+                )
         rows = quarantine_by_rule(con)
         if rows:
             print("\nQuarantined rows by rule (meta.quarantine, restricted):")

@@ -1,5 +1,6 @@
 """dbt models as Dagster assets (staging, intermediate, marts), and the publish step."""
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from packaging.version import Version
 from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
 from orchestration.lib.publish import publish
 from orchestration.lib.settings import PROJECT_ROOT
+from orchestration.lib.warehouse import bootstrap, connect
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -55,6 +57,20 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")
     return manifest
+
+
+def full_refresh_requests(settings) -> list[tuple]:
+    """(requested_at, reason) of the retractions the models have not been rebuilt for."""
+    with contextlib.closing(connect(settings)) as con:
+        bootstrap(con)
+        return con.execute(
+            "select requested_at, reason from meta.full_refresh_requests order by requested_at"
+        ).fetchall()
+
+
+def clear_full_refresh_requests(settings, until) -> None:
+    with contextlib.closing(connect(settings)) as con:
+        con.execute("delete from meta.full_refresh_requests where requested_at <= $t", {"t": until})
 
 
 class FlywheelDbtTranslator(DagsterDbtTranslator):
@@ -95,9 +111,17 @@ def flywheel_dbt(
     os.environ["FLYWHEEL_TIMEZONE"] = settings.timezone
     os.environ["FLYWHEEL_CURRENCY"] = settings.currency
     with warehouse.lock(log=context.log.info):
-        yield from dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"], context=context
-        ).stream()
+        requested = full_refresh_requests(settings)
+        args = ["build", "--exclude-resource-type", "unit_test"]
+        if requested:
+            context.log.info(
+                "full refresh (rows were retracted; incremental models cannot see a removed row): "
+                + "; ".join(reason for _, reason in requested)
+            )
+            args.append("--full-refresh")
+        yield from dbt.cli(args, context=context).stream()
+        if requested:
+            clear_full_refresh_requests(settings, max(at for at, _ in requested))
 
 
 @dg.asset(

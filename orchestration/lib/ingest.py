@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -75,10 +76,13 @@ class FileReport:
     parser: str | None = None
     extra_columns: list[str] = field(default_factory=list)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    rows_retracted: int = 0  # a retraction file: rows it removed
 
     @property
     def reconciled(self) -> bool:
-        return self.outcome != "loaded" or self.rows_in == self.rows_loaded + self.rows_quarantined
+        return self.outcome != "loaded" or self.rows_in == (
+            self.rows_loaded + self.rows_quarantined + self.rows_retracted
+        )
 
 
 @dataclass
@@ -806,22 +810,29 @@ def _apply(
         f" select {cols}, $fid, _line, $now from ({good})",
         {"fid": file_id, "now": now},
     ).fetchone()[0]
-    raw_json = (
-        "case when _raw_line is not null then json_object('_line_text', _raw_line) else json_object("
-        + ", ".join(f"'{c}', {c}" for c in feed.column_names)
-        + ") end"
-    )
-    con.execute(
-        f"insert into meta.quarantine select $feed, $fid, $path, _line, _rule, _details,"
-        f" {raw_json}, $run, $now from _checked where _rule is not null",
-        {"feed": feed.name, "fid": file_id, "path": rel, "run": run_id, "now": now},
-    )
+    _quarantine_checked(con, feed, feed.name, file_id, rel, run_id, now)
     by_rule = dict(
         con.execute(
             "select _rule, count(*) from _checked where _rule is not null group by 1"
         ).fetchall()
     )
     return loaded, replaced, sum(by_rule.values()), by_rule
+
+
+def _quarantine_checked(
+    con, feed: Feed, feed_name: str, file_id: int, rel: str, run_id: str, now: datetime
+) -> int:
+    """Rows of _checked that broke a rule into meta.quarantine, with their raw values."""
+    raw_json = (
+        "case when _raw_line is not null then json_object('_line_text', _raw_line) else json_object("
+        + ", ".join(f"'{c}', {c}" for c in feed.column_names)
+        + ") end"
+    )
+    return con.execute(
+        f"insert into meta.quarantine select $feed, $fid, $path, _line, _rule, _details,"
+        f" {raw_json}, $run, $now from _checked where _rule is not null",
+        {"feed": feed_name, "fid": file_id, "path": rel, "run": run_id, "now": now},
+    ).fetchone()[0]
 
 
 # ---------------------------------------------------------------- one file, one feed
@@ -841,8 +852,9 @@ def _register(
     con.execute(
         "insert into meta.files (file_id, feed, path, content_sha256, size_bytes, format, outcome,"
         " reason, physical_lines, rows_in, rows_loaded, rows_replaced, rows_quarantined, parser,"
-        " extra_columns, run_id, registered_at, mtime_ns) values ($id, $feed, $path, $sha, $size,"
-        " $fmt, $outcome, $reason, $lines, $rin, $rl, $rr, $rq, $parser, $extra, $run, $now, $mtime)",
+        " extra_columns, run_id, registered_at, mtime_ns, rows_retracted) values ($id, $feed, $path,"
+        " $sha, $size, $fmt, $outcome, $reason, $lines, $rin, $rl, $rr, $rq, $parser, $extra, $run,"
+        " $now, $mtime, $rt)",
         {
             "id": file_id,
             "feed": report.feed,
@@ -859,6 +871,7 @@ def _register(
             "rq": report.rows_quarantined,
             "parser": report.parser,
             "extra": ", ".join(report.extra_columns) or None,
+            "rt": report.rows_retracted,
             "run": run_id,
             "now": now,
             "mtime": mtime_ns,
@@ -934,9 +947,70 @@ def ingest_file(
     return report
 
 
+def is_retraction(path: Path) -> bool:
+    """A file whose name contains 'retract' lists keys of rows to remove, not rows."""
+    return "retract" in path.name.lower()
+
+
+def key_feed(feed: Feed) -> Feed:
+    """The feed as a retraction file has it: its primary-key columns (a blank optional
+    key, a channel-level spend's campaign, is blank here too). Renamed so that the rules
+    of the full feed (store_required, ranges) do not apply."""
+    columns = tuple(c for c in feed.columns if c.name in feed.primary_key)
+    return dataclasses.replace(
+        feed,
+        name=f"{feed.name}__retraction",
+        columns=columns,
+        seed_codes={k: v for k, v in feed.seed_codes.items() if k in feed.primary_key},
+    )
+
+
+def _apply_retraction(
+    con, feed: Feed, keys: Feed, file_id: int, rel: str, run_id: str, now: datetime
+) -> tuple[int, int, dict[str, int]]:
+    """Remove the rows of raw.<feed> whose keys the checked file lists; a key with no row
+    is quarantined as unknown_key (nothing is silently ignored). Asks for a full dbt
+    refresh: incremental models cannot see a row that is gone."""
+
+    def typed(k: str) -> str:
+        return _typed_name(k) if keys.column(k).type != "str" else f"nullif(trim({k}), '')"
+
+    match = " and ".join(
+        f"r.{k} = {typed(k)}"
+        if feed.column(k).required
+        else f"r.{k} is not distinct from {typed(k)}"
+        for k in feed.primary_key
+    )
+    con.execute(
+        f"""update _checked set _rule = 'unknown_key',
+               _details = 'no row of raw.{feed.name} has this key (never loaded, or retracted before)'
+            where _rule is null
+              and not exists (select 1 from raw.{feed.name} r where {match})"""  # noqa: S608
+    )
+    retracted = con.execute(
+        f"delete from raw.{feed.name} r where exists"  # noqa: S608
+        f" (select 1 from _checked where _rule is null and {match})"
+    ).fetchone()[0]
+    quarantined = _quarantine_checked(con, keys, feed.name, file_id, rel, run_id, now)
+    if retracted:
+        con.execute(
+            "insert into meta.full_refresh_requests values ($now, $why)",
+            {"now": now, "why": f"{rel}: {retracted} row(s) of {feed.name} retracted"},
+        )
+    by_rule = dict(
+        con.execute(
+            "select _rule, count(*) from _checked where _rule is not null group by 1"
+        ).fetchall()
+    )
+    return retracted, quarantined, by_rule
+
+
 def _ingest_content(
     con, settings, feed, path, fmt, rel, file_id, run_id, now, report: FileReport
 ) -> None:
+    full_feed = feed
+    if is_retraction(path):
+        feed = key_feed(feed)
     header = read_header(path, fmt, con)
     positions, missing, extra = match_columns(feed, header)
     if fmt == "jsonl":
@@ -973,6 +1047,19 @@ def _ingest_content(
         report.rows_in = _read_jsonl(con, feed, path, header)
         report.parser = "duckdb"
     validate_stage(con, feed, settings)
+    if feed is not full_feed:
+        retracted, quarantined, by_rule = _apply_retraction(
+            con, full_feed, feed, file_id, rel, run_id, now
+        )
+        report.rows_retracted, report.rows_quarantined = retracted, quarantined
+        report.quarantined_by_rule = by_rule
+        report.parser = f"{report.parser} (retraction)"
+        if not report.reconciled:
+            raise IngestError(
+                f"{rel}: {report.rows_in} keys read but {retracted} retracted + {quarantined} "
+                "quarantined; nothing from this file was kept. Please report this as a bug."
+            )
+        return
     loaded, replaced, quarantined, by_rule = _apply(con, feed, settings, file_id, rel, run_id, now)
     report.rows_loaded, report.rows_replaced, report.rows_quarantined = (
         loaded,
@@ -1028,10 +1115,32 @@ def summarise(con: duckdb.DuckDBPyConnection) -> list[tuple]:
                count(*) filter (where outcome = 'duplicate_content') as files_duplicate,
                count(*) filter (where outcome = 'rejected') as files_rejected,
                sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,
-               sum(rows_replaced) as rows_replaced, sum(rows_quarantined) as rows_quarantined
+               sum(rows_replaced) as rows_replaced, sum(rows_quarantined) as rows_quarantined,
+               sum(coalesce(rows_retracted, 0)) as rows_retracted
         from meta.files group by feed order by feed
         """
     ).fetchall()
+
+
+# Rows that loaded but cannot reach the marts because what they refer to is missing:
+# feed -> SQL counting them in the warehouse. Order items of an order that never
+# loaded, or whose order a suite verdict holds back, drop out of every model.
+ORPHAN_SQL = {
+    "order_items": """
+        select count(*) from raw.order_items i
+        where not exists (
+            select 1 from raw.orders o
+            where o.order_id = i.order_id
+              and not exists (
+                  select 1 from quality.row_verdicts v
+                  where v.feed = 'orders' and v.record_key = o.order_id))
+    """,
+}
+
+
+def orphan_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """feed -> loaded rows that refer to a missing (or held back) row of another feed."""
+    return {feed: con.execute(sql).fetchone()[0] for feed, sql in ORPHAN_SQL.items()}
 
 
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple]:

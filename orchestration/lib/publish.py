@@ -32,6 +32,7 @@ import duckdb
 
 from orchestration.lib import contact_data
 from orchestration.lib.feeds import FEEDS
+from orchestration.lib.ingest import ORPHAN_SQL
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import lowered_memory_limit
 
@@ -159,8 +160,10 @@ def _feed_timestamp_column(feed: str) -> str | None:
 
 
 def _publish_info_sql(has_gate_results: bool) -> str:
-    """Build time, run id and, per feed: delivered or not, its data as of when, and
-    whether the gate found it stale (the freshness rule's message of its latest run)."""
+    """Build time, run id and, per feed: delivered or not, its data as of when, whether
+    the gate found it stale (the freshness rule's message of its latest run), and its
+    loaded rows that refer to a missing row (ingest.ORPHAN_SQL: order items of unknown
+    orders), which are not in the marts."""
     newest = " union all ".join(
         f"select '{feed}' as feed, "
         + (
@@ -183,17 +186,22 @@ def _publish_info_sql(has_gate_results: bool) -> str:
         if has_gate_results
         else "select null::varchar as feed, null::varchar as stale_message where false"
     )
+    orphans = " union all ".join(
+        f"select '{feed}' as feed, ({sql}) as orphan_rows" for feed, sql in ORPHAN_SQL.items()
+    )
     return (
         "create or replace temp table publish_info as"
         " select $built as built_at, $run as run_id, n.feed,"
         " case when n.raw_rows > 0 then 'delivered' else 'not delivered' end as delivery,"
         " n.data_newest_at, cast(n.data_newest_at as date) as data_as_of,"
         " s.stale_message is not null as is_stale, s.stale_message,"
+        f" coalesce(o.orphan_rows, 0) as orphan_rows,"
         " f.last_file_registered_at, coalesce(f.files_loaded, 0) as files_loaded, n.raw_rows"
         f" from ({newest}) n left join ("
         "   select feed, max(registered_at) as last_file_registered_at,"
         "   count(*) filter (where outcome = 'loaded') as files_loaded from meta.files group by feed"
-        f" ) f using (feed) left join ({stale}) s using (feed) order by n.feed"
+        f" ) f using (feed) left join ({stale}) s using (feed)"
+        f" left join ({orphans}) o using (feed) order by n.feed"
     )
 
 

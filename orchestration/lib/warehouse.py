@@ -41,6 +41,14 @@ create table if not exists meta.files (
 );
 -- warehouses made before mtime_ns existed get the column (NULL: such files are hashed again)
 alter table meta.files add column if not exists mtime_ns bigint;
+-- rows a retraction file removed (docs/landing-contract.md, "Retracting rows")
+alter table meta.files add column if not exists rows_retracted bigint default 0;
+-- Retractions remove rows the incremental models cannot see go: the next dbt build is
+-- a full refresh while a request is here (defs/transform.py), then the request goes.
+create table if not exists meta.full_refresh_requests (
+    requested_at timestamp not null,
+    reason varchar not null
+);
 create table if not exists meta.quarantine (
     feed varchar not null,
     file_id bigint not null,
