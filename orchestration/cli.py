@@ -172,7 +172,7 @@ NEXT_STEPS = {
     "invalid_share": (
         "too many rows failed a row expectation: fix the rows named in quality.lead_verdicts / "
         "quality.row_verdicts at the source and land the corrected file, or raise the threshold "
-        "(FLYWHEEL_GATE_<FEED>_INVALID_SHARE_MAX or the suite file)",
+        "(FLYWHEEL_GATE_{FEED}_INVALID_SHARE_MAX or the suite file)",
         "docs/quality-gate.md#thresholds-where-and-how-to-change-them",
     ),
     "schema_drift": (
@@ -204,6 +204,7 @@ def next_steps(con) -> list[str]:
                 rule, ("a blocking rule failed: fix the source data or the threshold", "")
             )
             where = doc or "docs/quality-gate.md"
+            fix = fix.replace("{FEED}", feed.upper())
             steps.append(
                 f"{feed}: {rule}: {fix}. Thresholds: expectations/{checkpoint}.json. See {where}."
             )
