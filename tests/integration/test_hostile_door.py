@@ -153,9 +153,9 @@ def runs(tmp_path_factory):
         "FLYWHEEL_GATE_ORDERS_MIN_ROWS_FOR_SHARE": "1",
     }
     (root / "dagster_home").mkdir()
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
         s = load_settings()
         out = {"settings": s, "landing": landing}
         out["run1"] = run_pipeline(expect_success=False)
@@ -178,12 +178,6 @@ def runs(tmp_path_factory):
         out["run3"] = run_pipeline()
         out["snapshot3"] = snapshot(s)
         yield out
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def snapshot(settings) -> dict:
