@@ -3,6 +3,7 @@
 python -m orchestration.cli demo [--orders N] [--fresh]
 python -m orchestration.cli run
 python -m orchestration.cli prepare-home
+python -m orchestration.cli docs
 """
 
 from __future__ import annotations
@@ -334,6 +335,41 @@ def _print_gate(con) -> None:
         print("\nQuality gate, latest run: every rule passed.")
 
 
+def build_docs() -> int:
+    """dbt's documentation site, offline: `dbt docs generate --static` writes one HTML file
+    with the manifest and catalog inside (lineage, every model and column described),
+    which a browser opens from disk with no server and no network."""
+    import subprocess
+
+    from orchestration.lib.warehouse import writer_lock
+
+    s = load_settings()
+    if not s.warehouse_path.exists():
+        print(f"No warehouse at {s.warehouse_path}: run `make demo` or `make run` first.")
+        return 1
+    project = Path(__file__).resolve().parents[1] / "dbt_project"
+    target = s.data_dir / "dbt_docs"
+    env = {
+        **os.environ,
+        "FLYWHEEL_DATA_DIR": str(s.data_dir),
+        "FLYWHEEL_TIMEZONE": s.timezone,
+        "FLYWHEEL_CURRENCY": s.currency,
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt) if dbt.exists() else "dbt", "docs", "generate", "--static", "--quiet",
+           "--project-dir", str(project), "--profiles-dir", str(project),
+           "--target-path", str(target)]  # fmt: skip
+    with writer_lock(s):  # the catalog reads the warehouse
+        done = subprocess.run(cmd, env=env, cwd=project)
+    if done.returncode:
+        print("dbt docs generate failed (its error is above).")
+        return done.returncode
+    page = target / "static_index.html"
+    print(f"dbt docs (lineage, models, columns): {page}")
+    print(f"  open it in a browser: file://{page}  (one file, works offline, no server)")
+    return 0
+
+
 def demo(orders: int, fresh: bool) -> int:
     from orchestration.lib.generator import generate
 
@@ -370,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--job", default="pipeline_job")
     sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml")
     sub.add_parser("summary", help="print what was loaded and quarantined")
+    sub.add_parser("docs", help="build dbt's documentation site (offline, one HTML file)")
     args = parser.parse_args(argv)
     if args.cmd == "demo":
         return demo(args.orders, args.fresh)
@@ -384,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "prepare-home":
         print(prepare_home())
         return 0
+    if args.cmd == "docs":
+        return build_docs()
     if args.cmd == "summary":
         print_summary()
         return 0
