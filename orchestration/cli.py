@@ -143,6 +143,59 @@ def run_pipeline(job_name: str = "pipeline_job") -> bool:
     return result.success
 
 
+HEADLINE_METRICS = (
+    ("revenue", "revenue"),
+    ("gross_margin", "gross margin"),
+    ("contribution_margin", "contribution margin"),
+)
+
+
+def headline(con, currency: str) -> str | None:
+    """The last complete month's revenue, gross and contribution margin with their change
+    against the month before, from a published snapshot (None before any complete month)."""
+    (month,) = con.execute(
+        "select max(period_start) from marts.metric_values"
+        " where metric = 'revenue' and grain = 'month' and dimension = 'all' and is_complete"
+    ).fetchone()
+    if month is None:
+        return None
+    rows = dict(
+        (m, (v, c))
+        for m, v, c in con.execute(
+            "select metric, value, change_pct from marts.metric_values"
+            " where grain = 'month' and dimension = 'all' and period_start = $m",
+            {"m": month},
+        ).fetchall()
+    )
+    parts = []
+    for metric, label in HEADLINE_METRICS:
+        if metric not in rows or rows[metric][0] is None:
+            continue
+        value, change = rows[metric]
+        vs = "no month before" if change is None else f"{100 * change:+.1f}% on the month before"
+        parts.append(f"{label} {value:,.0f} {currency} ({vs})")
+    return f"{month:%B %Y}, the last complete month: " + "; ".join(parts) + "."
+
+
+def story_sentence(landing_dir: Path) -> str | None:
+    """The demo's planted story in one sentence, from the generator's manifest."""
+    import json
+
+    path = landing_dir / "_manifest.json"
+    if not path.exists():
+        return None
+    story = json.loads(path.read_text()).get("story", {}).get("collapse")
+    if not story:
+        return None
+    return (
+        f"Planted in the demo: in {story['month']} {story['channel']} delivered "
+        f"{story['lead_volume_factor']:g}x its usual leads for {story['spend_factor']:g}x the spend, "
+        f"qualifying {100 * story['qualification_rate']:.0f}% instead of "
+        f"{100 * story['usual_qualification_rate']:.0f}%: cheap leads that sales calls junk "
+        f"(metric_values: leads and qualification_rate, dimension channel, {story['month']})."
+    )
+
+
 def check_landing(landing_dir: Path) -> bool:
     """Fail in seconds, before any Dagster run, on a landing folder that cannot be right."""
     from orchestration.lib.ingest import LandingDirError, check_landing_dir
@@ -294,12 +347,28 @@ def print_summary() -> None:
         print(f"  and as Parquet:                      {s.published_path.parent / 'parquet'}")
         print(
             f"  open it: .venv/bin/python -c \"import duckdb; c = duckdb.connect('{s.published_path}', read_only=True);"
-            " print(c.sql('from marts.metric_values limit 5'))\""
+            ' print(c.sql(\\"select period_start, metric, value, change_pct from marts.metric_values'
+            " where grain = 'month' and dimension = 'all' and metric in ('revenue', 'gross_margin',"
+            " 'contribution_margin') order by period_start desc, metric limit 6\\\"))\""
         )
         print("  BI connection settings: docs/bi.md")
     if s.restricted_path.exists():
         print(f"Restricted (quarantine, PII; never for BI): {s.restricted_path}")
     print("Dagster UI:                            make ui   (then http://127.0.0.1:3000)")
+    print("dbt docs (lineage, every column):      make docs")
+    if s.published_path.exists():
+        from orchestration.lib.publish import connect_bi
+
+        con = connect_bi(s.published_path)
+        try:
+            line = headline(con, s.currency)
+        finally:
+            con.close()
+        if line:
+            print(f"\n{line}")
+    story = story_sentence(s.landing_dir)
+    if story:
+        print(story)
 
 
 def _print_gate(con) -> None:

@@ -25,3 +25,6 @@ matches as (
 
 select * from matches
 where matching_rows <> 1
+
+{#- Reads several models: Dagster shows it as a check of this one. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_seeds__metric_feeds'}}}) }}

@@ -45,7 +45,12 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.session(log=context.log.info) as con:
             report = ingest_feed(
-                con, warehouse.settings(), feed_name, context.run_id, log=context.log.info
+                con,
+                warehouse.settings(),
+                feed_name,
+                context.run_id,
+                log=context.log.info,
+                detail=context.log.debug,
             )
             total_rows = con.execute(f"select count(*) from raw.{feed_name}").fetchone()[0]
         new = [f for f in report.files if f.outcome != "skipped"]

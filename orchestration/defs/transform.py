@@ -1,7 +1,9 @@
 """dbt models as Dagster assets (staging, intermediate, marts), and the publish step."""
 
 import contextlib
+import io
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -57,6 +59,58 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")
     return manifest
+
+
+class DbtOutput(io.TextIOBase):
+    """What a person reads of a dbt build: a progress line per quarter of the nodes,
+    every warning and failure with its details, and dbt's summary. dagster-dbt echoes
+    each of dbt's node lines to stdout (300 lines a run); those go to the debug log."""
+
+    NODE = re.compile(r"^\s*(\d+) of (\d+) (START|OK|PASS|SKIP|NO-OP|WARN|ERROR|FAIL)\b")
+    CHATTER = re.compile(
+        r"^\s*$|^\s*(Running with dbt|Registered adapter|Found \d|Concurrency:|"
+        r"Unable to do partial parsing|Finished running|Completed successfully|"
+        r"Update your versions|Encountered an error loading local configuration)"
+    )
+
+    def __init__(self, out, debug) -> None:
+        super().__init__()
+        self.out, self.debug = out, debug
+        self.buffer = ""
+        self.shown_quarter = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.buffer += text
+        *lines, self.buffer = self.buffer.split("\n")
+        for line in lines:
+            self._line(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def _line(self, line: str) -> None:
+        node = self.NODE.match(line)
+        if node:
+            done, total, status = int(node[1]), int(node[2]), node[3]
+            if status in ("WARN", "ERROR", "FAIL"):
+                self.out.write(line + "\n")
+            else:
+                self.debug(line)
+            if total < 8 or status == "START":
+                return  # the on-run-start hooks count 1 of 1; only nodes show progress
+            quarter = 4 * done // total
+            if quarter > self.shown_quarter:
+                self.shown_quarter = quarter
+                self.out.write(f"dbt build: {done} of {total} nodes done\n")
+            return
+        if self.CHATTER.match(line):
+            self.debug(line)
+            return
+        self.out.write(line + "\n")
 
 
 def full_refresh_requests(settings) -> list[tuple]:
@@ -119,7 +173,10 @@ def flywheel_dbt(
                 + "; ".join(reason for _, reason in requested)
             )
             args.append("--full-refresh")
-        yield from dbt.cli(args, context=context).stream()
+        if not sys.stdout.isatty():
+            os.environ["DBT_USE_COLORS"] = "false"  # no ANSI codes in a piped log
+        with contextlib.redirect_stdout(DbtOutput(sys.stdout, context.log.debug)):
+            yield from dbt.cli(args, context=context).stream()
         if requested:
             clear_full_refresh_requests(settings, max(at for at, _ in requested))
 

@@ -1080,8 +1080,11 @@ def ingest_feed(
     feed_name: str,
     run_id: str,
     log: Callable[[str], None] = print,
+    detail: Callable[[str], None] | None = None,
 ) -> FeedReport:
-    """Ingest every new file of one feed, in order; log one line per file."""
+    """Ingest every new file of one feed, in order: a line per file to `detail` (`log`
+    when not given), then one line for the feed to `log`."""
+    detail = detail or log
     feed = FEEDS[feed_name]
     _load_seed_codes(con, settings)
     files, refused = discover(settings.landing_dir, feed_name)
@@ -1093,7 +1096,7 @@ def ingest_feed(
         report.files.append(fr)
         if fr.outcome == "skipped":
             continue
-        log(
+        detail(
             f"[{feed_name}] file {i}/{len(files)} {fr.path}: {fr.outcome}"
             + (f" ({fr.reason})" if fr.reason else "")
             + (
@@ -1103,6 +1106,16 @@ def ingest_feed(
                 else ""
             )
         )
+    new = [f for f in report.files if f.outcome != "skipped"]
+    outcomes = collections.Counter(f.outcome for f in new)
+    log(
+        f"[{feed_name}] {len(new)} new file(s) of {len(files)}"
+        + "".join(f", {n} {outcome}" for outcome, n in sorted(outcomes.items()))
+        + f"; rows in {report.total('rows_in'):,} = loaded {report.total('rows_loaded'):,}"
+        f" + quarantined {report.total('rows_quarantined'):,}"
+        f" + retracted {report.total('rows_retracted'):,}"
+        f" (replaced {report.total('rows_replaced'):,})"
+    )
     return report
 
 

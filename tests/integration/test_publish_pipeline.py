@@ -8,6 +8,7 @@ from collections import Counter
 import dagster as dg
 import pytest
 
+from orchestration.cli import headline
 from orchestration.lib.settings import load_settings
 from tests.integration.conftest import END_DATE
 from tests.integration.pipeline_helpers import copy_landing, run_pipeline
@@ -38,6 +39,27 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
     assert runs1 == {first.run_id}
     # Parquet holds the same tables with the same rows as the DuckDB file.
     assert pq1 == sums1
+
+    # The demo's headline: the data ends on END_DATE, 2026-10-31, so October 2026 is the
+    # last complete month; its figures and changes are metric_values' own.
+    con = open_snapshot(s.published_path)
+    line = headline(con, "RUB")
+    figures = dict(
+        (m, (v, c))
+        for m, v, c in con.execute(
+            "select metric, value, change_pct from marts.metric_values where grain = 'month'"
+            " and dimension = 'all' and period_start = date '2026-10-01'"
+        ).fetchall()
+    )
+    con.close()
+    assert line.startswith("October 2026, the last complete month: ")
+    for metric, label in (
+        ("revenue", "revenue"),
+        ("gross_margin", "gross margin"),
+        ("contribution_margin", "contribution margin"),
+    ):
+        value, change = figures[metric]
+        assert f"{label} {value:,.0f} RUB ({100 * change:+.1f}% on the month before)" in line
 
     # publish_info: files loaded per feed, counted from the generator's manifest.
     expected_files = Counter(f["feed"] for f in manifest["files"])
