@@ -56,6 +56,11 @@ def prepare_home() -> Path:
 # a run whose process was killed (kill -9, OOM, reboot) from one still going.
 HOST_TAG = "flywheel/host"
 PROCESS_TAG = "flywheel/process"
+# The code location `make ui` serves (dagster dev -m orchestration.definitions). The UI
+# lists a job's runs, and the Overview timeline, by this tag; a run launched from the UI
+# carries it, a run executed in process does not unless it is given here.
+CODE_LOCATION = "orchestration.definitions"
+REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION}"
 
 
 def _process_token(pid: int) -> str | None:
@@ -119,6 +124,7 @@ def run_pipeline(job_name: str = "pipeline_job") -> bool:
     import socket
 
     import dagster as dg
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
     from orchestration.definitions import defs
 
@@ -134,6 +140,7 @@ def run_pipeline(job_name: str = "pipeline_job") -> bool:
         tags={
             HOST_TAG: socket.gethostname(),
             PROCESS_TAG: _process_token(os.getpid()) or str(os.getpid()),
+            REPOSITORY_LABEL_TAG: REPOSITORY_LABEL,
         },
     )
     print(

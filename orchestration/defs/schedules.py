@@ -14,6 +14,8 @@ PIPELINE_JOB = "pipeline_job"
     job_name=PIPELINE_JOB,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Runs the pipeline when files in FLYWHEEL_LANDING_DIR appear or change "
+    "(checked every minute; off by default: switch it on here).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext):
     """Start the pipeline when files in the landing folder appear or change.
@@ -34,5 +36,6 @@ daily_schedule = dg.ScheduleDefinition(
     job_name=PIPELINE_JOB,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
-    description="The whole pipeline every morning, even when no sensor fired.",
+    description="The whole pipeline at 06:00 UTC, even when no sensor fired "
+    "(off by default: switch it on here).",
 )

@@ -19,6 +19,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import default_description_fn
 from packaging.version import Version
 
 from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
@@ -127,6 +128,45 @@ def clear_full_refresh_requests(settings, until) -> None:
         con.execute("delete from meta.full_refresh_requests where requested_at <= $t", {"t": until})
 
 
+def describe_dbt_test(test: Mapping[str, Any]) -> str:
+    """What a dbt test asserts, in a sentence: generic tests from their name and arguments,
+    singular tests from the comment their SQL starts with."""
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = kwargs.get("column_name") or test.get("column_name")
+    name = meta.get("name")
+    if name == "not_null":
+        return f"{column} is never null."
+    if name == "unique":
+        return f"{column} is unique: no value occurs twice."
+    if name == "accepted_values":
+        values = ", ".join(str(v) for v in kwargs.get("values", []))
+        return f"{column} takes only the values {values}."
+    if name == "relationships":
+        to = re.sub(r"^ref\('([^']+)'\)$", r"\1", str(kwargs.get("to", "")))
+        severity = test.get("config", {}).get("severity", "error").lower()
+        note = " (a warning, not a failure)" if severity == "warn" else ""
+        return f"Every {column} is a {kwargs.get('field')} of {to}{note}."
+    if name == "unique_combination_of_columns":
+        cols = ", ".join(kwargs.get("combination_of_columns", []))
+        return f"No two rows share ({cols})."
+    if name:
+        args = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "model")
+        return f"dbt test {name}({args})."
+    # A singular test: its leading SQL comment says what it checks.
+    comment = [
+        line.strip().lstrip("-").strip()
+        for line in (test.get("raw_code") or "").splitlines()
+        if line.strip().startswith("--")
+    ]
+    head = []
+    for line in comment:
+        head.append(line)
+        if line.endswith("."):
+            break
+    return " ".join(head) or f"dbt test {test.get('name')}: returns no rows when it holds."
+
+
 class FlywheelDbtTranslator(DagsterDbtTranslator):
     """Sources keep the key of the asset that writes them: raw/<feed>, quality/lead_verdicts."""
 
@@ -134,6 +174,23 @@ class FlywheelDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's description from its yml; the SQL is a click away in dbt docs."""
+        return default_description_fn(dbt_resource_props, display_raw_sql=False)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, each described by what it asserts."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
