@@ -5,7 +5,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -112,6 +112,33 @@ class DbtOutput(io.TextIOBase):
             self.debug(line)
             return
         self.out.write(line + "\n")
+
+
+def with_row_counts(events: list, manifest: Mapping[str, Any], settings) -> Iterator:
+    """The build's events, each table model's output with its row count (dagster/row_count,
+    shown on the asset page). Counted once dbt has finished and let go of the file; views
+    are not counted (that would run them)."""
+    relations = {}
+    for event in events:
+        if isinstance(event, dg.Output):
+            uid = event.metadata.get("unique_id")
+            node = manifest["nodes"].get(getattr(uid, "value", uid)) if uid else None
+            if node and node["config"].get("materialized") in ("table", "incremental"):
+                relations[event.output_name] = f"{node['schema']}.{node['alias']}"
+    counts: dict[str, int] = {}
+    if relations:
+        with contextlib.closing(connect(settings, read_only=True)) as con:
+            for output, relation in relations.items():
+                counts[output] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in counts:
+            event = event.with_metadata(
+                {
+                    **event.metadata,
+                    "dagster/row_count": dg.MetadataValue.int(counts[event.output_name]),
+                }
+            )
+        yield event
 
 
 def full_refresh_requests(settings) -> list[tuple]:
@@ -233,7 +260,9 @@ def flywheel_dbt(
         if not sys.stdout.isatty():
             os.environ["DBT_USE_COLORS"] = "false"  # no ANSI codes in a piped log
         with contextlib.redirect_stdout(DbtOutput(sys.stdout, context.log.debug)):
-            yield from dbt.cli(args, context=context).stream()
+            invocation = dbt.cli(args, context=context)
+            events = list(invocation.stream())
+        yield from with_row_counts(events, invocation.manifest, settings)
         if requested:
             clear_full_refresh_requests(settings, max(at for at, _ in requested))
 
