@@ -13,27 +13,35 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-spark demo run ui test lint format docs bench clean
+.PHONY: help setup setup-dev setup-spark browser demo run ui test lint format docs gx-docs bench clean
 .DEFAULT_GOAL := help
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | sed 's/\$$\$$/\$$/g' | expand -t 20
 
-# The Spark extra (about 470 MB) only where Spark runs: the tests and FLYWHEEL_ENGINE=spark.
+# What runs the pipeline, then the developer tools (tests, lint, browser driver), then the
+# Spark extra (about 470 MB) only where Spark runs: the tests and FLYWHEEL_ENGINE=spark.
+DEV_STAMP := $(VENV)/.installed-dev
 SPARK_STAMP := $(VENV)/.installed-spark
 ENGINE_SETUP := $(if $(filter spark,$(FLYWHEEL_ENGINE)),setup-spark,setup)
 
-setup: $(STAMP)  ## own virtualenv with the pinned dependencies (no Spark)
+setup: $(STAMP)  ## own virtualenv with the pinned dependencies (no Spark, no dev tools)
+
+setup-dev: $(DEV_STAMP)  ## the same plus pytest, ruff, sqlfluff, playwright
 
 setup-spark: $(SPARK_STAMP)  ## the same plus the Spark extra (dbt-spark, pyspark)
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): $(STAMP)
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(SPARK_STAMP): $(STAMP)
+$(SPARK_STAMP): $(DEV_STAMP)
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $@
 
@@ -43,23 +51,37 @@ demo: setup  ## generate demo landing data and run the whole pipeline through Da
 run: $(ENGINE_SETUP)  ## run the pipeline on $$FLYWHEEL_LANDING_DIR
 	$(BIN)/python -m orchestration.cli run
 
-ui: setup  ## open the Dagster UI on http://127.0.0.1:3000
-	$(BIN)/python -m orchestration.cli prepare-home
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+UI_PORT ?= 3000
+GX_DOCS_PORT ?= 8502
 
-test: setup-spark  ## the test suite (real DuckDB, dbt, Dagster, GX; Spark too)
+ui: setup  ## open the Dagster UI on http://127.0.0.1:3000 (UI_PORT=...)
+	$(BIN)/python -m orchestration.cli prepare-home
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(UI_PORT)
+
+test: setup-spark browser  ## the test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
 	$(BIN)/python -m pytest
 
-lint: setup  ## ruff lint and format check
+# The tests open pages in a real headless browser: Debian's Chromium, never a browser
+# a tool downloads itself. Installed once with apt (root), as on the CI machines.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
+lint: setup-dev  ## ruff lint and format check
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/ruff format --check orchestration tests benchmarks
 
-format: setup  ## ruff format and fixes
+format: setup-dev  ## ruff format and fixes
 	$(BIN)/ruff format orchestration tests benchmarks
 	$(BIN)/ruff check --fix orchestration tests benchmarks
 
 docs: setup  ## dbt docs site, offline, one HTML file: data/dbt_docs/static_index.html
 	$(BIN)/python -m orchestration.cli docs
+
+gx-docs: setup  ## serve the Great Expectations Data Docs on http://127.0.0.1:8502 (offline)
+	@echo "Data Docs: http://127.0.0.1:$(GX_DOCS_PORT)/index.html (Ctrl-C stops)"
+	$(BIN)/python -m http.server $(GX_DOCS_PORT) --bind 127.0.0.1 --directory $(FLYWHEEL_DATA_DIR)/gx_data_docs
 
 bench: setup  ## benchmarks at SCALE orders (default 1,000,000); results in benchmarks/results
 	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(if $(STAGES),--stages $(STAGES)) $(if $(MEMORY_LIMITS),--memory-limits $(MEMORY_LIMITS))

@@ -52,7 +52,10 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
                 log=context.log.info,
                 detail=context.log.debug,
             )
-            total_rows = con.execute(f"select count(*) from raw.{feed_name}").fetchone()[0]
+            ts = feed.timestamp_column
+            total_rows, newest = con.execute(
+                f"select count(*), {f'max({ts})' if ts else 'null'} from raw.{feed_name}"
+            ).fetchone()
         new = [f for f in report.files if f.outcome != "skipped"]
         unreconciled = [f.path for f in new if not f.reconciled]
         problems = [f"{f.path}: {f.reason}" for f in report.rejected_files] + report.refused
@@ -75,6 +78,12 @@ def _make_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
                 "rows_quarantined": sum(f.rows_quarantined for f in new),
                 "quarantined_by_rule": dg.MetadataValue.json(by_rule),
                 "rows_in_table": total_rows,
+                "dagster/row_count": dg.MetadataValue.int(total_rows),
+                **(
+                    {"newest_data_at": dg.MetadataValue.text(f"{newest:%Y-%m-%d %H:%M}")}
+                    if newest is not None
+                    else {}
+                ),
             },
             check_results=[
                 dg.AssetCheckResult(

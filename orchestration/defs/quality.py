@@ -10,6 +10,8 @@
 The sensors in defs/alerts.py turn failed checks into alerts.
 """
 
+import os
+
 import dagster as dg
 
 from orchestration.lib import quality
@@ -38,6 +40,12 @@ def _failures_md(outcomes: list[quality.RuleOutcome]) -> str:
     return "\n".join(lines)
 
 
+def data_docs_url() -> str:
+    """Where `make gx-docs` serves the Data Docs site (FLYWHEEL_DATA_DOCS_URL overrides)."""
+    base = os.environ.get("FLYWHEEL_DATA_DOCS_URL", "").strip() or "http://127.0.0.1:8502"
+    return base.rstrip("/") + "/index.html"
+
+
 def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.MetadataValue]:
     """Figures shown on the check in the UI; the alert sensor reads alert_title/alert_text."""
     items = result.blocking_failures if severity == quality.BLOCKING else result.warnings
@@ -56,7 +64,12 @@ def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.Met
         if figures and len(figures) <= 200:
             meta[f"{rule}_by_group"] = dg.MetadataValue.json(figures)
     if result.data_docs_index:
-        meta["data_docs"] = dg.MetadataValue.url(result.data_docs_index)
+        # A browser does not follow a file:// link from the UI: the site over http
+        # (make gx-docs serves it), and the file for those on the machine.
+        meta["data_docs"] = dg.MetadataValue.url(data_docs_url())
+        meta["data_docs_file"] = dg.MetadataValue.path(
+            result.data_docs_index.removeprefix("file://")
+        )
     alert = result.to_alert(severity)
     if alert is not None:
         meta["alert_title"] = dg.MetadataValue.text(alert.title)

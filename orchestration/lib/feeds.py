@@ -51,6 +51,11 @@ class Feed:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
+    @property
+    def timestamp_column(self) -> str | None:
+        """The column that says how recent the feed's data is: its first required ts/date."""
+        return next((c.name for c in self.columns if c.required and c.type in ("ts", "date")), None)
+
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
 SALES_CHANNELS = ("store", "web", "app", "marketplace")

@@ -151,14 +151,6 @@ def connect_bi(path: Path | str, config: dict[str, str] | None = None) -> duckdb
     return con
 
 
-def _feed_timestamp_column(feed: str) -> str | None:
-    """The column that says how recent a feed's data is: its first required ts/date column."""
-    for c in FEEDS[feed].columns:
-        if c.required and c.type in ("ts", "date"):
-            return c.name
-    return None
-
-
 def _publish_info_sql(has_gate_results: bool) -> str:
     """Build time, run id and, per feed: delivered or not, its data as of when, whether
     the gate found it stale (the freshness rule's message of its latest run), and its
@@ -169,7 +161,7 @@ def _publish_info_sql(has_gate_results: bool) -> str:
         + (
             # rows dated in the future (a wrong clock at the source) say nothing about freshness
             f"max({col}) filter (where {col} <= $built::timestamp + interval 14 hours)::timestamp"
-            if (col := _feed_timestamp_column(feed))
+            if (col := FEEDS[feed].timestamp_column)
             else "null::timestamp"
         )
         + f" as data_newest_at, count(*) as raw_rows from raw.{feed}"

@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import string
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -514,7 +515,12 @@ class _Gx:
                         "class_name": "TupleFilesystemStoreBackend",
                         "base_directory": str(docs_dir),
                     },
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    # Each feed's gate has a context of its own: GX's index builder would
+                    # delete the pages of the other feeds' suites (their links then 404).
+                    "site_index_builder": {
+                        "module_name": "orchestration.lib.data_docs",
+                        "class_name": "KeepingSiteIndexBuilder",
+                    },
                 },
             )
         ds = self.ctx.data_sources.add_pandas("flywheel")
@@ -588,9 +594,13 @@ class _Gx:
         )
 
         suites = [ExpectationSuiteIdentifier(name=s.name) for s in self.ctx.suites.all()]
+        started = time.time() - 1  # file times may be rounded to the second
         urls = self.ctx.build_data_docs(
             site_names=["flywheel"], resource_identifiers=suites + self.new_results
         )
+        from orchestration.lib import data_docs  # imports GX: only when docs are built
+
+        data_docs.localise(self.docs_dir, since=started)  # offline: shipped CSS/JS, no CDN
         return urls.get("flywheel")
 
 
