@@ -105,6 +105,19 @@ def _run_gate(feed: str, run_id: str) -> quality.GateResult:
             con.close()
 
 
+def _progress(result: quality.GateResult) -> str:
+    """The gate's one line in a run's output."""
+    verdict = (
+        f"BLOCKED by {len(result.blocking_failures)} rule(s)"
+        if result.blocking_failures
+        else "passed"
+    ) + (f", {len(result.warnings)} warning(s)" if result.warnings else "")
+    return (
+        f"[gate] {result.checkpoint}: {result.rows_checked:,} new rows checked, "
+        f"{result.rows_flagged:,} flagged; {verdict}"
+    )
+
+
 @dg.asset(
     key=LEAD_VERDICTS,
     group_name="quality",
@@ -133,6 +146,7 @@ def _run_gate(feed: str, run_id: str) -> quality.GateResult:
 )
 def lead_verdicts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     result = _run_gate("leads", context.run_id)
+    context.log.info(_progress(result))
     for o in result.blocking_failures:
         context.log.error(o.message)
     for o in result.warnings:
@@ -181,6 +195,7 @@ def suite_check(feed: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext):
         result = _run_gate(feed, context.run.run_id)
+        context.log.info(_progress(result))
         for o in result.blocking_failures:
             context.log.error(o.message)
         for o in result.warnings:
