@@ -33,16 +33,16 @@ setup-spark: $(SPARK_STAMP)  ## the same plus the Spark extra (dbt-spark, pyspar
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install -qq --upgrade pip
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -qq -e .
 	touch $@
 
 $(DEV_STAMP): $(STAMP)
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -qq -e '.[dev]'
 	touch $@
 
 $(SPARK_STAMP): $(DEV_STAMP)
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -qq -e '.[dev,spark]'
 	touch $@
 
 demo: setup  ## generate demo landing data and run the whole pipeline through Dagster
