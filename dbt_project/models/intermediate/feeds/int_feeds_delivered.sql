@@ -3,38 +3,24 @@
     delivered", and the metrics that need it are left out (int_metrics_available).
     One row is enough to know: each staging view is read up to its first row. -#}
 
-with customers as (
-    select * from {{ ref('stg_shop__customers') }}
+{%- set staging = {
+    'customers': 'stg_shop__customers',
+    'leads': 'stg_crm__leads',
+    'orders': 'stg_shop__orders',
+    'order_items': 'stg_shop__order_items',
+    'marketing_spend': 'stg_ads__marketing_spend',
+    'survey_answers': 'stg_survey__survey_answers',
+    'support_contacts': 'stg_contact_centre__support_contacts',
+} %}
+
+with
+{%- for feed, model in staging.items() %}
+{{ feed }} as (
+    select * from {{ ref(model) }}
 ),
-
-leads as (
-    select * from {{ ref('stg_crm__leads') }}
-),
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
-),
-
-marketing_spend as (
-    select * from {{ ref('stg_ads__marketing_spend') }}
-),
-
-survey_answers as (
-    select * from {{ ref('stg_survey__survey_answers') }}
-),
-
-support_contacts as (
-    select * from {{ ref('stg_contact_centre__support_contacts') }}
-),
-
-{%- set feeds = ['customers', 'leads', 'orders', 'order_items', 'marketing_spend', 'survey_answers', 'support_contacts'] %}
-
+{% endfor %}
 sampled as (
-    {%- for feed in feeds %}
+    {%- for feed in staging %}
     select
         '{{ feed }}' as feed,
         count(*) as sampled_rows
