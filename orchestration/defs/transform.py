@@ -259,9 +259,16 @@ def flywheel_dbt(
             args.append("--full-refresh")
         if not sys.stdout.isatty():
             os.environ["DBT_USE_COLORS"] = "false"  # no ANSI codes in a piped log
-        with contextlib.redirect_stdout(DbtOutput(sys.stdout, context.log.debug)):
-            invocation = dbt.cli(args, context=context)
-            events = list(invocation.stream())
+        events: list = []
+        try:
+            with contextlib.redirect_stdout(DbtOutput(sys.stdout, context.log.debug)):
+                invocation = dbt.cli(args, context=context)
+                events.extend(invocation.stream())
+        except Exception:
+            # A failed build: what dbt reported before it stopped (the failed tests as
+            # check results, for the alert sensor) still reaches Dagster, uncounted.
+            yield from events
+            raise
         yield from with_row_counts(events, invocation.manifest, settings)
         if requested:
             clear_full_refresh_requests(settings, max(at for at, _ in requested))
