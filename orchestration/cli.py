@@ -184,23 +184,51 @@ def headline(con, currency: str) -> str | None:
     return f"{month:%B %Y}, the last complete month: " + "; ".join(parts) + "."
 
 
-def story_sentence(landing_dir: Path) -> str | None:
-    """The demo's planted story in one sentence, from the generator's manifest."""
+def story_lines(landing_dir: Path) -> list[str]:
+    """The demo's planted stories, one sentence each, from the generator's manifest:
+    (metric, month label) pairs say where metric_change_explanations should find them."""
     import json
 
     path = landing_dir / "_manifest.json"
     if not path.exists():
-        return None
-    story = json.loads(path.read_text()).get("story", {}).get("collapse")
-    if not story:
-        return None
-    return (
-        f"Planted in the demo: in {story['month']} {story['channel']} delivered "
-        f"{story['lead_volume_factor']:g}x its usual leads for {story['spend_factor']:g}x the spend, "
-        f"qualifying {100 * story['qualification_rate']:.0f}% instead of "
-        f"{100 * story['usual_qualification_rate']:.0f}%: cheap leads that sales calls junk "
-        f"(metric_values: leads and qualification_rate, dimension channel, {story['month']})."
-    )
+        return []
+    story = json.loads(path.read_text()).get("story", {})
+    lines = []
+    collapse = story.get("collapse")
+    if collapse:
+        lines.append(
+            (
+                f"Planted in the demo: in {collapse['month']} {collapse['channel']} delivered "
+                f"{collapse['lead_volume_factor']:g}x its usual leads for {collapse['spend_factor']:g}x "
+                f"the spend, qualifying {100 * collapse['qualification_rate']:.0f}% instead of "
+                f"{100 * collapse['usual_qualification_rate']:.0f}%: cheap leads that sales calls junk.",
+                "qualified_leads",
+                collapse["month"],
+            )
+        )
+    dip = story.get("cx_dip")
+    if dip:
+        lines.append(
+            (
+                f"Planted in the demo: in {dip['month']} the weak stores {' and '.join(dip['stores'])} "
+                "served worse still, and their unhappy customers answered the survey more often.",
+                "csi",
+                dip["month"],
+            )
+        )
+    return lines
+
+
+def explanation(con, metric: str, month_label: str) -> str | None:
+    """The top segment behind a metric's change in a month against the month before, as the
+    published metric_change_explanations words it (None when nothing stood out)."""
+    row = con.execute(
+        "select sentence from marts.metric_change_explanations"
+        " where metric = $m and grain = 'month' and comparison = 'previous_period'"
+        " and period_start = cast($p as date) and segment_rank = 1",
+        {"m": metric, "p": f"{month_label}-01"},
+    ).fetchone()
+    return row[0] if row else None
 
 
 def check_landing(landing_dir: Path) -> bool:
@@ -363,19 +391,22 @@ def print_summary() -> None:
         print(f"Restricted (quarantine, PII; never for BI): {s.restricted_path}")
     print("Dagster UI:                            make ui   (then http://127.0.0.1:3000)")
     print("dbt docs (lineage, every column):      make docs")
-    if s.published_path.exists():
-        from orchestration.lib.publish import connect_bi
+    if not s.published_path.exists():
+        return
+    from orchestration.lib.publish import connect_bi
 
-        con = connect_bi(s.published_path)
-        try:
-            line = headline(con, s.currency)
-        finally:
-            con.close()
+    con = connect_bi(s.published_path)
+    try:
+        line = headline(con, s.currency)
         if line:
             print(f"\n{line}")
-    story = story_sentence(s.landing_dir)
-    if story:
-        print(story)
+        for sentence, metric, month in story_lines(s.landing_dir):
+            print(sentence)
+            found = explanation(con, metric, month)
+            if found:
+                print(f"  found by marts.metric_change_explanations: {found}")
+    finally:
+        con.close()
 
 
 def _print_gate(con) -> None:

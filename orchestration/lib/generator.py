@@ -185,6 +185,13 @@ STORES: tuple[StoreProfile, ...] = (
 )
 # fmt: on
 BAD_STORES = ("S07", "S10")
+# The service dip: in one month (CX_DIP_MONTHS_BEFORE_END before the newest, so
+# the last complete one) the two bad stores get worse still, on every answer
+# answered in that month, and their unhappy customers answer the survey more
+# often: CSI falls, and the bad stores are the reason.
+CX_DIP_MONTHS_BEFORE_END = 1
+CX_DIP_SHIFT = 2.0  # satisfaction shift (z units) of their answers that month
+CX_DIP_RESPONSE = 3.0  # x the response rate of their orders that month
 _FORMAT_WEIGHT = {"hypermarket": 1.5, "supermarket": 1.0, "express": 0.6}
 STORE_W = np.array([_FORMAT_WEIGHT[s.format] for s in STORES])
 STORE_MOOD = np.array([s.mood for s in STORES])
@@ -633,6 +640,7 @@ class _Plan:
     conv: np.ndarray  # (months, NCH)
     chan_cum: np.ndarray  # (months, NCH + 1) customer channel cumulative probabilities
     collapse_month: int
+    cx_dip_month: int
     start_sec: int
     cutoff: int  # last second of end_date
 
@@ -711,6 +719,7 @@ def _make_plan(orders: int, seed: int, end: date, months: int) -> _Plan:
         conv=conv,
         chan_cum=chan_cum,
         collapse_month=collapse,
+        cx_dip_month=max(months - 1 - CX_DIP_MONTHS_BEFORE_END, 0),
         start_sec=day0 * 86400,
         cutoff=(day0 + n_days) * 86400 - 1,
     )
@@ -1463,7 +1472,10 @@ class _Generator:
         status = o["status"]
         cancelled = status == ST["cancelled"]
         eligible = o["has_delivered"] | (cancelled & (rng.random(len(status)) < 0.5))
-        ri = np.flatnonzero(eligible & (rng.random(len(status)) < RESPONSE_P))
+        at_bad_store = (o["store"] >= 0) & STORE_BAD[np.maximum(o["store"], 0)]
+        dip_orders = at_bad_store & (p.month_of_sec(o["ordered"]) == p.cx_dip_month)
+        response_p = np.where(dip_orders, RESPONSE_P * CX_DIP_RESPONSE, RESPONSE_P)
+        ri = np.flatnonzero(eligible & (rng.random(len(status)) < response_p))
         nr = len(ri)
         fulfil = o["fulfil"][ri]
         otype = np.where(
@@ -1488,14 +1500,15 @@ class _Generator:
         zq = z[r] + Q_EFFECT[q] + rng.normal(0, 0.6, len(r))
         zq -= 1.5 * ((q == Q_INDEX["delivery"]) & late[r])
         zq -= 0.9 * ((q == Q_INDEX["queue"]) & bad[r]) + 0.6 * ((q == Q_INDEX["staff"]) & bad[r])
+        base = np.where(o["has_delivered"][ri], o["delivered"][ri], o["ordered"][ri])
+        answered_r = base + rng.integers(3600, 72 * 3600, nr)
+        answered = answered_r[r] + np.arange(len(r)) % 7 * 11
+        zq -= CX_DIP_SHIFT * (bad[r] & (p.month_of_sec(answered) == p.cx_dip_month))
         score = np.where(
             Q_SURVEY[q] == 0,
             np.clip(np.round(8.2 + 1.7 * zq), 0, 10),
             np.clip(np.round(4.0 + 0.75 * zq), 1, 5),
         )
-        base = np.where(o["has_delivered"][ri], o["delivered"][ri], o["ordered"][ri])
-        answered_r = base + rng.integers(3600, 72 * 3600, nr)
-        answered = answered_r[r] + np.arange(len(r)) % 7 * 11
         keep = answered <= p.cutoff
         # Who answered: customer_id for most; the rest only an email, a phone or a card.
         cust = o["cust"][ri]
@@ -2405,6 +2418,12 @@ def _manifest(gen: _Generator) -> dict:
             "premium_channel": "influencer",
             "late_fulfilment": LATE_FULFILMENT,
             "bad_stores": list(BAD_STORES),
+            "cx_dip": {
+                "stores": list(BAD_STORES),
+                "month": p.labels[p.cx_dip_month],
+                "shift": CX_DIP_SHIFT,
+                "response_factor": CX_DIP_RESPONSE,
+            },
             "peak_month": 12,
             "callback_day": p.end.isoformat(),
             "callback_answers": gen.captured.get("callbacks", []),

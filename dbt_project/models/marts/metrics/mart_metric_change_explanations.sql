@@ -1,0 +1,606 @@
+{#- The segments behind a metric's change: for each metric of var
+    explain_metrics, explain grain, period and comparison (previous_period,
+    year_earlier), the few segments (one dimension value, or a pair of values
+    of two dimensions) whose change departs most from the metric's own.
+    Method (docs/metrics.md, "Explaining a change"):
+      sums: contribution = the segment's own change; unexpected_change = the
+        contribution less what the segment would have changed had it moved
+        at the metric's own rate (base value x the metric's change %).
+      ratios (numerator / denominator, e.g. qualified leads / leads): with w
+        the segment's share of the denominator and r its own ratio,
+          mix  = (w - w base) x (mean of its r - mean of the total's ratio)
+          rate = mean of its w x (r - r base)
+        contribution = mix + rate; over the values of one dimension they add
+        up to the ratio's change exactly. unexpected_change = mix + mean w
+        x (its change of r - the metric's change).
+      Over the values of one dimension the unexpected changes add up to 0: a
+      metric that moved evenly everywhere has no segment behind its change.
+      rest_* columns show the data without the segment, for the reader.
+    A segment is a candidate when both |contribution| and
+    |unexpected_change| reach var explain_min_effect of the metric's level
+    (and, for ratios, its denominator reaches var explain_min_segment_size in
+    one period); of two that share a dimension value and have the very same
+    rows, the shorter one. A segment
+    inside another candidate (a pair inside one of its values, a campaign
+    inside its channel, a store inside its region) replaces it when it
+    carries var explain_absorb_share of its effect with the same sign, and is
+    left out otherwise. The rest are ranked by |unexpected_change| (then
+    by segment text: deterministic), at most var explain_max_segments.
+    Segments of different dimensions may overlap (a store and a channel):
+    their contributions are each a part of the change, not parts to add. -#}
+{{ config(alias='metric_change_explanations') }}
+{%- set metrics = var('explain_metrics') %}
+{%- set min_effect = var('explain_min_effect') %}
+{%- set min_size = var('explain_min_segment_size') %}
+{%- set absorb = var('explain_absorb_share') %}
+{%- set max_segments = var('explain_max_segments') %}
+{%- set segment_keys = 'metric, grain, period_start, comparison' %}
+
+with metric_values as (
+    select * from {{ ref('mart_metric_values') }}
+    where metric in ('{{ metrics | join("', '") }}')
+        and grain in ('{{ explain_grains() | join("', '") }}')
+),
+
+tree as (
+    select * from {{ ref('stg_seeds__metric_tree') }}
+),
+
+stores as (
+    select * from {{ ref('stg_seeds__stores') }}
+),
+
+-- ratio or sum, and the scale of a ratio: from the metric catalog
+catalog as (
+    {%- for metric in metrics %}
+    {%- set m = catalog_entry(metric) %}
+    select
+        '{{ metric }}' as metric,
+        {{ 'true' if m.get('denominator') else 'false' }} as is_ratio,
+        cast({{ m.get('scale', 1) }} as double) as scale,
+        '{{ m.get("denominator", "") | replace("_", " ") }}' as denominator_label
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+extra_segments as (
+    select * from {{ ref('int_metric_segments_orders') }}
+    union all
+    select * from {{ ref('int_metric_segments_survey') }}
+),
+
+segments as (
+    select
+        metric,
+        grain,
+        period_start,
+        1 as depth,
+        dimension as dimension_1,
+        dimension_value as value_1,
+        cast(null as {{ dbt.type_string() }}) as dimension_2,
+        cast(null as {{ dbt.type_string() }}) as value_2,
+        numerator,
+        denominator
+    from metric_values
+    where dimension <> 'all'
+    union all
+    select
+        metric,
+        grain,
+        period_start,
+        depth,
+        dimension_1,
+        value_1,
+        dimension_2,
+        value_2,
+        numerator,
+        denominator
+    from extra_segments
+),
+
+labelled_segments as (
+    select
+        *,
+        case
+            when depth = 1 then concat(dimension_1, ' ', value_1)
+            else concat(dimension_1, ' ', value_1, ' & ', dimension_2, ' ', value_2)
+        end as segment
+    from segments
+),
+
+totals as (
+    select
+        metric,
+        grain,
+        period_start,
+        value,
+        numerator,
+        denominator,
+        is_complete
+    from metric_values
+    where dimension = 'all'
+),
+
+comparisons as (
+    select
+        metric,
+        grain,
+        period_start,
+        'previous_period' as comparison,
+        {{ shift_period_by_grain('grain', 'period_start', 'previous') }} as base_period_start
+    from totals
+    union all
+    select
+        metric,
+        grain,
+        period_start,
+        'year_earlier' as comparison,
+        {{ shift_period_by_grain('grain', 'period_start', 'year_earlier') }} as base_period_start
+    from totals
+),
+
+compared_totals as (
+    select
+        comparisons.metric,
+        comparisons.grain,
+        comparisons.period_start,
+        comparisons.comparison,
+        comparisons.base_period_start,
+        cur.value as total_value,
+        base.value as total_base_value,
+        cur.numerator as total_numerator,
+        base.numerator as total_base_numerator,
+        cur.denominator as total_denominator,
+        base.denominator as total_base_denominator,
+        (cur.is_complete and base.is_complete) as is_complete
+    from comparisons
+    inner join totals as cur
+        on comparisons.metric = cur.metric
+        and comparisons.grain = cur.grain
+        and comparisons.period_start = cur.period_start
+    inner join totals as base
+        on comparisons.metric = base.metric
+        and comparisons.grain = base.grain
+        and base.period_start = comparisons.base_period_start
+    where cur.value is not null
+        and base.value is not null
+),
+
+-- each segment's numerator and denominator in both periods (0 where it had no rows)
+stacked as (
+    select
+        compared_totals.metric,
+        compared_totals.grain,
+        compared_totals.period_start,
+        compared_totals.comparison,
+        labelled_segments.segment,
+        labelled_segments.depth,
+        labelled_segments.dimension_1,
+        labelled_segments.value_1,
+        labelled_segments.dimension_2,
+        labelled_segments.value_2,
+        labelled_segments.numerator as n1,
+        labelled_segments.denominator as d1,
+        cast(0 as double) as n0,
+        cast(0 as double) as d0
+    from compared_totals
+    inner join labelled_segments
+        on compared_totals.metric = labelled_segments.metric
+        and compared_totals.grain = labelled_segments.grain
+        and compared_totals.period_start = labelled_segments.period_start
+    union all
+    select
+        compared_totals.metric,
+        compared_totals.grain,
+        compared_totals.period_start,
+        compared_totals.comparison,
+        labelled_segments.segment,
+        labelled_segments.depth,
+        labelled_segments.dimension_1,
+        labelled_segments.value_1,
+        labelled_segments.dimension_2,
+        labelled_segments.value_2,
+        cast(0 as double) as n1,
+        cast(0 as double) as d1,
+        labelled_segments.numerator as n0,
+        labelled_segments.denominator as d0
+    from compared_totals
+    inner join labelled_segments
+        on compared_totals.metric = labelled_segments.metric
+        and compared_totals.grain = labelled_segments.grain
+        and compared_totals.base_period_start = labelled_segments.period_start
+),
+
+paired as (
+    select
+        metric,
+        grain,
+        period_start,
+        comparison,
+        segment,
+        depth,
+        dimension_1,
+        value_1,
+        dimension_2,
+        value_2,
+        sum(n1) as n1,
+        sum(coalesce(d1, 0)) as d1,
+        sum(n0) as n0,
+        sum(coalesce(d0, 0)) as d0
+    from stacked
+    group by
+        metric,
+        grain,
+        period_start,
+        comparison,
+        segment,
+        depth,
+        dimension_1,
+        value_1,
+        dimension_2,
+        value_2
+),
+
+shares as (
+    select
+        paired.*,
+        compared_totals.base_period_start,
+        compared_totals.total_value,
+        compared_totals.total_base_value,
+        compared_totals.total_numerator,
+        compared_totals.total_base_numerator,
+        compared_totals.total_denominator,
+        compared_totals.total_base_denominator,
+        compared_totals.is_complete,
+        catalog.is_ratio,
+        catalog.scale,
+        catalog.denominator_label,
+        -- sums: the segment's value; ratios: its own ratio (the other
+        -- period's where it had no denominator, so it has no rate effect)
+        case when catalog.is_ratio then
+            coalesce(catalog.scale * {{ safe_divide('paired.n1', 'paired.d1') }},
+                catalog.scale * {{ safe_divide('paired.n0', 'paired.d0') }})
+            else paired.n1
+        end as segment_value,
+        case when catalog.is_ratio then
+            coalesce(catalog.scale * {{ safe_divide('paired.n0', 'paired.d0') }},
+                catalog.scale * {{ safe_divide('paired.n1', 'paired.d1') }})
+            else paired.n0
+        end as segment_base_value,
+        coalesce({{ safe_divide('paired.d1', 'compared_totals.total_denominator') }}, 0) as weight,
+        coalesce({{ safe_divide('paired.d0', 'compared_totals.total_base_denominator') }}, 0) as base_weight,
+        -- the rest of the data: the total without the segment
+        case when catalog.is_ratio then
+            catalog.scale * {{ safe_divide('compared_totals.total_numerator - paired.n1', 'compared_totals.total_denominator - paired.d1') }}
+            else compared_totals.total_value - paired.n1
+        end as rest_value,
+        case when catalog.is_ratio then
+            catalog.scale * {{ safe_divide('compared_totals.total_base_numerator - paired.n0', 'compared_totals.total_base_denominator - paired.d0') }}
+            else compared_totals.total_base_value - paired.n0
+        end as rest_base_value
+    from paired
+    inner join compared_totals
+        on paired.metric = compared_totals.metric
+        and paired.grain = compared_totals.grain
+        and paired.period_start = compared_totals.period_start
+        and paired.comparison = compared_totals.comparison
+    inner join catalog
+        on paired.metric = catalog.metric
+),
+
+effects as (
+    select
+        *,
+        case when is_ratio then
+            (weight - base_weight)
+            * ((segment_value + segment_base_value) / 2 - (total_value + total_base_value) / 2)
+        end as mix_effect,
+        case when is_ratio then
+            (weight + base_weight) / 2 * (segment_value - segment_base_value)
+        end as rate_effect,
+        {{ safe_divide('rest_value', 'rest_base_value') }} - 1 as rest_change_pct,
+        case when is_ratio
+            then abs(total_value + total_base_value) / 2
+            else (abs(total_value) + abs(total_base_value)) / 2
+        end as metric_level
+    from shares
+),
+
+measured as (
+    select
+        *,
+        case when is_ratio then mix_effect + rate_effect else segment_value - segment_base_value end as contribution,
+        case when is_ratio then
+            mix_effect + (weight + base_weight) / 2
+            * ((segment_value - segment_base_value) - (total_value - total_base_value))
+            else (segment_value - segment_base_value)
+                - segment_base_value * coalesce({{ safe_divide('total_value', 'total_base_value') }} - 1, 0)
+        end as unexpected_change
+    from effects
+),
+
+above_noise as (
+    select *
+    from measured
+    where abs(unexpected_change) >= {{ min_effect }} * metric_level
+        and abs(contribution) >= {{ min_effect }} * metric_level
+        and abs(unexpected_change) > 0
+        and (not is_ratio or greatest(d1, d0) >= {{ min_size }})
+),
+
+-- two segments that share a dimension value and have the very same rows (a
+-- store without a region and its region '(none)', each paired with the web):
+-- one tells both, the shorter one, else the first by name
+duplicates as (
+    select distinct
+        later.metric,
+        later.grain,
+        later.period_start,
+        later.comparison,
+        later.segment
+    from above_noise as later
+    inner join above_noise as earlier
+        on later.metric = earlier.metric
+        and later.grain = earlier.grain
+        and later.period_start = earlier.period_start
+        and later.comparison = earlier.comparison
+        and later.n1 = earlier.n1
+        and later.d1 = earlier.d1
+        and later.n0 = earlier.n0
+        and later.d0 = earlier.d0
+        and (earlier.depth < later.depth or (earlier.depth = later.depth and earlier.segment < later.segment))
+        and (
+            (later.dimension_1 = earlier.dimension_1 and later.value_1 = earlier.value_1)
+            or (later.dimension_1 = earlier.dimension_2 and later.value_1 = earlier.value_2)
+            or (later.dimension_2 = earlier.dimension_1 and later.value_2 = earlier.value_1)
+            or (later.dimension_2 = earlier.dimension_2 and later.value_2 = earlier.value_2)
+        )
+),
+
+candidates as (
+    select above_noise.*
+    from above_noise
+    left join duplicates
+        on above_noise.metric = duplicates.metric
+        and above_noise.grain = duplicates.grain
+        and above_noise.period_start = duplicates.period_start
+        and above_noise.comparison = duplicates.comparison
+        and above_noise.segment = duplicates.segment
+    where duplicates.segment is null
+),
+
+-- a segment's dimension values, and those they imply (a campaign its
+-- channel, a store its region): segment B lies inside segment A when every
+-- value of A is among B's implied values
+candidate_values as (
+    select {{ segment_keys }}, segment, dimension_1 as dimension, value_1 as dimension_value
+    from candidates
+    union all
+    select {{ segment_keys }}, segment, dimension_2 as dimension, value_2 as dimension_value
+    from candidates
+    where depth = 2
+),
+
+implied_values as (
+    select {{ segment_keys }}, segment, dimension, dimension_value
+    from candidate_values
+    union all
+    select {{ segment_keys }}, segment, 'channel' as dimension,
+        {{ dbt.split_part('dimension_value', "' / '", 1) }} as dimension_value
+    from candidate_values
+    where dimension = 'campaign'
+    union all
+    select candidate_values.metric, candidate_values.grain, candidate_values.period_start,
+        candidate_values.comparison, candidate_values.segment, 'region' as dimension,
+        stores.region as dimension_value
+    from candidate_values
+    inner join stores
+        on candidate_values.dimension = 'store'
+        and candidate_values.dimension_value = stores.store_id
+),
+
+nesting as (
+    select
+        outer_values.metric,
+        outer_values.grain,
+        outer_values.period_start,
+        outer_values.comparison,
+        outer_values.segment as outer_segment,
+        inner_values.segment as inner_segment
+    from candidate_values as outer_values
+    inner join implied_values as inner_values
+        on outer_values.metric = inner_values.metric
+        and outer_values.grain = inner_values.grain
+        and outer_values.period_start = inner_values.period_start
+        and outer_values.comparison = inner_values.comparison
+        and outer_values.dimension = inner_values.dimension
+        and outer_values.dimension_value = inner_values.dimension_value
+        and outer_values.segment <> inner_values.segment
+    inner join candidates as outer_segment
+        on outer_values.metric = outer_segment.metric
+        and outer_values.grain = outer_segment.grain
+        and outer_values.period_start = outer_segment.period_start
+        and outer_values.comparison = outer_segment.comparison
+        and outer_values.segment = outer_segment.segment
+    group by
+        outer_values.metric,
+        outer_values.grain,
+        outer_values.period_start,
+        outer_values.comparison,
+        outer_values.segment,
+        inner_values.segment,
+        outer_segment.depth
+    having count(distinct outer_values.dimension) = outer_segment.depth
+),
+
+nested_effects as (
+    select
+        nesting.*,
+        outer_segment.unexpected_change as outer_difference,
+        inner_segment.unexpected_change as inner_difference
+    from nesting
+    inner join candidates as outer_segment
+        on nesting.metric = outer_segment.metric
+        and nesting.grain = outer_segment.grain
+        and nesting.period_start = outer_segment.period_start
+        and nesting.comparison = outer_segment.comparison
+        and nesting.outer_segment = outer_segment.segment
+    inner join candidates as inner_segment
+        on nesting.metric = inner_segment.metric
+        and nesting.grain = inner_segment.grain
+        and nesting.period_start = inner_segment.period_start
+        and nesting.comparison = inner_segment.comparison
+        and nesting.inner_segment = inner_segment.segment
+),
+
+-- an outer segment that one segment inside it carries: replaced by that one
+absorbed as (
+    select distinct metric, grain, period_start, comparison, outer_segment as segment
+    from nested_effects
+    where outer_difference * inner_difference > 0
+        and abs(inner_difference) >= {{ absorb }} * abs(outer_difference)
+),
+
+-- an inner segment whose outer segment stays: already told by it
+covered as (
+    select distinct
+        nested_effects.metric,
+        nested_effects.grain,
+        nested_effects.period_start,
+        nested_effects.comparison,
+        nested_effects.inner_segment as segment
+    from nested_effects
+    left join absorbed
+        on nested_effects.metric = absorbed.metric
+        and nested_effects.grain = absorbed.grain
+        and nested_effects.period_start = absorbed.period_start
+        and nested_effects.comparison = absorbed.comparison
+        and nested_effects.outer_segment = absorbed.segment
+    where absorbed.segment is null
+),
+
+kept as (
+    select
+        candidates.*,
+        row_number() over (
+            partition by candidates.metric, candidates.grain, candidates.period_start, candidates.comparison
+            order by abs(candidates.unexpected_change) desc, candidates.segment
+        ) as segment_rank
+    from candidates
+    left join absorbed
+        on candidates.metric = absorbed.metric
+        and candidates.grain = absorbed.grain
+        and candidates.period_start = absorbed.period_start
+        and candidates.comparison = absorbed.comparison
+        and candidates.segment = absorbed.segment
+    left join covered
+        on candidates.metric = covered.metric
+        and candidates.grain = covered.grain
+        and candidates.period_start = covered.period_start
+        and candidates.comparison = covered.comparison
+        and candidates.segment = covered.segment
+    where absorbed.segment is null
+        and covered.segment is null
+),
+
+final as (
+    select
+        kept.metric,
+        kept.grain,
+        kept.period_start,
+        kept.comparison,
+        kept.base_period_start,
+        kept.segment_rank,
+        kept.segment,
+        kept.depth,
+        kept.dimension_1,
+        kept.value_1,
+        kept.dimension_2,
+        kept.value_2,
+        kept.total_value as metric_value,
+        kept.total_base_value as metric_base_value,
+        kept.total_value - kept.total_base_value as metric_change,
+        {{ safe_divide('kept.total_value', 'kept.total_base_value') }} - 1 as metric_change_pct,
+        kept.contribution,
+        {{ safe_divide('kept.contribution', 'kept.total_value - kept.total_base_value') }} as share_of_change,
+        kept.mix_effect,
+        kept.rate_effect,
+        kept.unexpected_change,
+        kept.segment_value,
+        kept.segment_base_value,
+        case when kept.is_ratio then kept.d1 else kept.n1 end as segment_size,
+        case when kept.is_ratio then kept.d0 else kept.n0 end as segment_base_size,
+        kept.weight as segment_share,
+        kept.base_weight as segment_base_share,
+        kept.rest_value,
+        kept.rest_base_value,
+        kept.rest_change_pct,
+        kept.is_complete,
+        tree.unit,
+        tree.direction,
+        kept.is_ratio,
+        kept.denominator_label
+    from kept
+    left join tree
+        on kept.metric = tree.metric
+    where kept.segment_rank <= {{ max_segments }}
+)
+
+select
+    metric,
+    grain,
+    period_start,
+    comparison,
+    base_period_start,
+    segment_rank,
+    segment,
+    depth,
+    dimension_1,
+    value_1,
+    dimension_2,
+    value_2,
+    metric_value,
+    metric_base_value,
+    metric_change,
+    metric_change_pct,
+    contribution,
+    share_of_change,
+    mix_effect,
+    rate_effect,
+    unexpected_change,
+    segment_value,
+    segment_base_value,
+    segment_size,
+    segment_base_size,
+    segment_share,
+    segment_base_share,
+    rest_value,
+    rest_base_value,
+    rest_change_pct,
+    is_complete,
+    unit,
+    direction,
+    case
+        when is_ratio then concat(
+            segment, ': ', replace(metric, '_', ' '), ' ',
+            {{ format_metric_value('segment_base_value', 'unit') }}, ' to ',
+            {{ format_metric_value('segment_value', 'unit') }}, ' on ',
+            {{ format_decimal('segment_base_size', 0) }}, ' to ', {{ format_decimal('segment_size', 0) }}, ' ',
+            denominator_label, ' (rest of the data ',
+            {{ format_metric_value('rest_base_value', 'unit') }}, ' to ',
+            {{ format_metric_value('rest_value', 'unit') }}, '); mix ',
+            {{ format_metric_value('mix_effect', 'unit', signed=true, change=true) }}, ', rate ',
+            {{ format_metric_value('rate_effect', 'unit', signed=true, change=true) }}, ': ',
+            {{ format_metric_value('contribution', 'unit', signed=true, change=true) }}, ' of the ',
+            {{ format_metric_value('metric_change', 'unit', signed=true, change=true) }}, ' change.')
+        else concat(
+            segment, ': ', replace(metric, '_', ' '), ' ',
+            {{ format_metric_value('segment_base_value', 'unit') }}, ' to ',
+            {{ format_metric_value('segment_value', 'unit') }}, ' (',
+            {{ format_metric_value('contribution', 'unit', signed=true) }}, ', ',
+            {{ format_percent_change(safe_divide('segment_value', 'segment_base_value') ~ ' - 1') }},
+            ') while the rest moved ', {{ format_percent_change('rest_change_pct') }}, '; ',
+            {{ format_metric_value('contribution', 'unit', signed=true) }}, ' of the ',
+            {{ format_metric_value('metric_change', 'unit', signed=true) }}, ' change.')
+    end as sentence
+from final
