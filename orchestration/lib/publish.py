@@ -42,6 +42,8 @@ CONTRACT_TABLES = (
     "metric_values",
     "metric_tree",
     "metric_drivers",
+    "metric_contributions",
+    "metric_change_explanations",
     "channel_economics",
     "cohort_retention",
     "store_rating",

@@ -88,12 +88,17 @@ def _write_upstream(path) -> None:
         )
         rows = []
         for metric, (jan, feb) in TREE_VALUES.items():
-            rows += [(metric, JAN, "all", "all", jan, jan, None), (metric, FEB, "all", "all", feb, feb, None)]
+            rows += [
+                (metric, JAN, "all", "all", jan, jan, None),
+                (metric, FEB, "all", "all", feb, feb, None),
+            ]
         for month, campaigns in CAMPAIGNS.items():
             leads = sum(n for n, _ in campaigns.values())
             qualified = sum(k for _, k in campaigns.values())
             rows.append(("leads", month, "all", "all", leads, leads, None))
-            rows.append(("qualification_rate", month, "all", "all", qualified / leads, qualified, leads))
+            rows.append(
+                ("qualification_rate", month, "all", "all", qualified / leads, qualified, leads)
+            )
             for campaign, (n, k) in campaigns.items():
                 rows.append(("leads", month, "campaign", campaign, n, n, None))
                 rows.append(("qualification_rate", month, "campaign", campaign, k / n, k, n))

@@ -1,5 +1,5 @@
 """What a person reads after `make demo`: a short run (no dbt line per node, no colour
-codes in a pipe), ending with the last complete month's headline and the planted story."""
+codes in a pipe), ending with the last complete month's headline and the planted stories."""
 
 import os
 import subprocess
@@ -36,9 +36,16 @@ def test_demo_output_is_short_plain_and_ends_with_the_headline(tmp_path):
         line for line in lines if " of 3" in line and " START " in line
     ]  # no dbt node lines
     assert any(line.startswith("dbt build: ") for line in lines)
-    headline, story = lines[-2], lines[-1]
-    assert ", the last complete month: revenue " in headline
-    assert story.startswith("Planted in the demo: in ")
+    # The end: the headline, then each planted story with, indented, what
+    # metric_change_explanations found behind it (when a segment stood out).
+    (at,) = [i for i, line in enumerate(lines) if ", the last complete month: revenue " in line]
+    headline, tail = lines[at], lines[at + 1 :]
+    stories = [line for line in tail if line.startswith("Planted in the demo: in ")]
+    assert len(stories) == 2, tail
+    assert all(
+        line in stories or line.startswith("  found by marts.metric_change_explanations: ")
+        for line in tail
+    ), tail
     # The headline's month is the newest complete month of metric_values.
     con = duckdb.connect(str(tmp_path / "data" / "published" / "flywheel.duckdb"), read_only=True)
     (month,) = con.execute(

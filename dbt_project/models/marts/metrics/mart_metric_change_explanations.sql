@@ -35,6 +35,7 @@
 {%- set absorb = var('explain_absorb_share') %}
 {%- set max_segments = var('explain_max_segments') %}
 {%- set segment_keys = 'metric, grain, period_start, comparison' %}
+{%- set item_level_metrics = ['revenue', 'cogs', 'gross_margin'] %}
 
 with metric_values as (
     select * from {{ ref('mart_metric_values') }}
@@ -83,6 +84,8 @@ segments as (
         denominator
     from metric_values
     where dimension <> 'all'
+        -- an order holds several categories: only sums over items split by category
+        and (dimension <> 'category' or metric in ('{{ item_level_metrics | join("', '") }}'))
     union all
     select
         metric,
@@ -510,9 +513,9 @@ final as (
         kept.period_start,
         kept.comparison,
         kept.base_period_start,
-        kept.segment_rank,
+        cast(kept.segment_rank as bigint) as segment_rank,
         kept.segment,
-        kept.depth,
+        cast(kept.depth as bigint) as depth,
         kept.dimension_1,
         kept.value_1,
         kept.dimension_2,

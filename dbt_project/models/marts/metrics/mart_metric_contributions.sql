@@ -80,32 +80,70 @@ comparisons as (
     where grain = 'day'
 ),
 
--- a metric's value in the period and in the comparison's base period
-compared_values as (
+-- a metric's value in the period and in the comparison's base period (either
+-- may be missing: a day without orders has no gross margin, only spend)
+stacked_values as (
     select
         cur.metric,
-        cur.grain,
-        cur.period_start,
+        comparisons.grain,
+        comparisons.period_start,
         comparisons.comparison,
         comparisons.base_period_start,
         cur.dimension,
         cur.dimension_value,
         cur.value,
-        base.value as base_value,
-        cur.is_complete,
-        base.is_complete as base_is_complete
+        cast(null as double) as base_value,
+        case when cur.is_complete then 1 else 0 end as is_complete,
+        cast(null as integer) as base_is_complete
     from metric_values as cur
     inner join comparisons
         on cur.grain = comparisons.grain
         and cur.period_start = comparisons.period_start
-    left join metric_values as base
-        on cur.metric = base.metric
-        and cur.grain = base.grain
-        and cur.dimension = base.dimension
-        and cur.dimension_value = base.dimension_value
-        and base.period_start = comparisons.base_period_start
     where cur.metric in (select parent_metric from edges)
         or cur.metric in (select child_metric from edges)
+    union all
+    select
+        base.metric,
+        comparisons.grain,
+        comparisons.period_start,
+        comparisons.comparison,
+        comparisons.base_period_start,
+        base.dimension,
+        base.dimension_value,
+        cast(null as double) as value,
+        base.value as base_value,
+        cast(null as integer) as is_complete,
+        case when base.is_complete then 1 else 0 end as base_is_complete
+    from metric_values as base
+    inner join comparisons
+        on base.grain = comparisons.grain
+        and base.period_start = comparisons.base_period_start
+    where base.metric in (select parent_metric from edges)
+        or base.metric in (select child_metric from edges)
+),
+
+compared_values as (
+    select
+        metric,
+        grain,
+        period_start,
+        comparison,
+        base_period_start,
+        dimension,
+        dimension_value,
+        max(value) as value,
+        max(base_value) as base_value,
+        max(is_complete) = 1 as is_complete,
+        max(base_is_complete) = 1 as base_is_complete
+    from stacked_values
+    group by
+        metric,
+        grain,
+        period_start,
+        comparison,
+        base_period_start,
+        dimension,
+        dimension_value
 ),
 
 parent_changes as (
