@@ -116,8 +116,9 @@
 
 {#- A metric value as a person reads it, by the tree's unit: money with the
     reporting currency, ratios as percentages, scores with two decimals,
-    counts whole. signed=true puts + before a positive number; change=true
-    writes a ratio's change in percentage points. -#}
+    counts whole (two decimals below 100 when not whole). signed=true puts +
+    before a positive number; change=true writes a ratio's change in
+    percentage points. -#}
 {% macro format_metric_value(expression, unit_column, signed=false, change=false) -%}
     {%- set sign -%}
         {%- if signed %}case when {{ expression }} > 0 then '+' else '' end{% else %}''{% endif -%}
@@ -129,6 +130,9 @@
         when {{ unit_column }} = 'ratio' then
             concat({{ sign }}, {{ format_decimal('100 * (' ~ expression ~ ')', 1) }}, '{{ " pp" if change else "%" }}')
         when {{ unit_column }} = 'score' then
+            concat({{ sign }}, {{ format_decimal(expression, 2) }})
+        -- counts: whole, unless a small fraction (1.31 orders per customer)
+        when abs({{ expression }}) < 100 and {{ expression }} <> round({{ expression }}) then
             concat({{ sign }}, {{ format_decimal(expression, 2) }})
         else concat({{ sign }}, {{ format_decimal(expression, 0) }})
     end

@@ -190,8 +190,8 @@ BAD_STORES = ("S07", "S10")
 # answered in that month, and their unhappy customers answer the survey more
 # often: CSI falls, and the bad stores are the reason.
 CX_DIP_MONTHS_BEFORE_END = 1
-CX_DIP_SHIFT = 2.0  # satisfaction shift (z units) of their answers that month
-CX_DIP_RESPONSE = 3.0  # x the response rate of their orders that month
+CX_DIP_SHIFT = 2.5  # satisfaction shift (z units) of their answers that month
+CX_DIP_RESPONSE = 4.0  # x the response rate of their orders that month
 _FORMAT_WEIGHT = {"hypermarket": 1.5, "supermarket": 1.0, "express": 0.6}
 STORE_W = np.array([_FORMAT_WEIGHT[s.format] for s in STORES])
 STORE_MOOD = np.array([s.mood for s in STORES])

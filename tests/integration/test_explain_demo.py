@@ -172,7 +172,13 @@ def test_the_weak_stores_top_the_csi_change_of_their_bad_month(demo):
     top = _top(con, "csi", dip["month"], limit=3)
     assert top, "nothing explains the CSI change of the service-dip month"
     assert top[0][-2] < 0  # CSI fell that month
-    assert _in(top[0], "store", weak), top[0][-1]
-    assert top[0][6] < 0
+    # Both weak stores are among the first three segments (the third may be a
+    # broader segment that holds them, such as the store sales channel), each
+    # pulling CSI down, and no other store comes before them.
     named = {s for row in top for s in weak if _in(row, "store", {s})}
     assert named == weak, [row[-1] for row in top]
+    for row in top:
+        if _in(row, "store", weak):
+            assert row[6] < 0, row[-1]
+        else:
+            assert row[2] != "store" and row[4] != "store", row[-1]

@@ -1,7 +1,8 @@
 {#- The segments behind a metric's change: for each metric of var
     explain_metrics, explain grain, period and comparison (previous_period,
     year_earlier), the few segments (one dimension value, or a pair of values
-    of two dimensions) whose change departs most from the metric's own.
+    of two dimensions) that carry most of the change and moved unlike the
+    metric as a whole.
     Method (docs/metrics.md, "Explaining a change"):
       sums: contribution = the segment's own change; unexpected_change = the
         contribution less what the segment would have changed had it moved
@@ -19,13 +20,18 @@
     A segment is a candidate when both |contribution| and
     |unexpected_change| reach var explain_min_effect of the metric's level
     (and, for ratios, its denominator reaches var explain_min_segment_size in
-    one period); of two that share a dimension value and have the very same
-    rows, the shorter one. A segment
+    one period); of two with the very same rows that share a dimension value
+    (or, alone, a value text such as '(none)'), the shorter one. A segment
     inside another candidate (a pair inside one of its values, a campaign
     inside its channel, a store inside its region) replaces it when it
-    carries var explain_absorb_share of its effect with the same sign, and is
-    left out otherwise. The rest are ranked by |unexpected_change| (then
-    by segment text: deterministic), at most var explain_max_segments.
+    carries var explain_absorb_share of its unexpected change with the same
+    sign and no sibling (cut by the same dimensions) moves that way too; it
+    is left out otherwise. The rest are ranked by |contribution| (the part of
+    the change they carry), then |unexpected_change|, then segment text
+    (deterministic), at most var explain_max_segments. The floor on
+    unexpected_change keeps out segments that only moved with everything
+    else; ranking by it instead would put first the large segment that held
+    steady while a small one fell (the other side of the same sum).
     Segments of different dimensions may overlap (a store and a channel):
     their contributions are each a part of the change, not parts to add. -#}
 {{ config(alias='metric_change_explanations') }}
@@ -272,13 +278,16 @@ shares as (
         end as segment_base_value,
         coalesce({{ safe_divide('paired.d1', 'compared_totals.total_denominator') }}, 0) as weight,
         coalesce({{ safe_divide('paired.d0', 'compared_totals.total_base_denominator') }}, 0) as base_weight,
-        -- the rest of the data: the total without the segment
+        -- the rest of the data: the total without the segment (0, not rounding
+        -- noise, where the segment is all of it)
         case when catalog.is_ratio then
             catalog.scale * {{ safe_divide('compared_totals.total_numerator - paired.n1', 'compared_totals.total_denominator - paired.d1') }}
+            when abs(compared_totals.total_value - paired.n1) <= 1e-9 * abs(compared_totals.total_value) then 0
             else compared_totals.total_value - paired.n1
         end as rest_value,
         case when catalog.is_ratio then
             catalog.scale * {{ safe_divide('compared_totals.total_base_numerator - paired.n0', 'compared_totals.total_base_denominator - paired.d0') }}
+            when abs(compared_totals.total_base_value - paired.n0) <= 1e-9 * abs(compared_totals.total_base_value) then 0
             else compared_totals.total_base_value - paired.n0
         end as rest_base_value
     from paired
@@ -331,9 +340,10 @@ above_noise as (
         and (not is_ratio or greatest(d1, d0) >= {{ min_size }})
 ),
 
--- two segments that share a dimension value and have the very same rows (a
--- store without a region and its region '(none)', each paired with the web):
--- one tells both, the shorter one, else the first by name
+-- two segments with the very same rows that share a dimension value (a store
+-- without a region and its region '(none)', each paired with the web) or a
+-- value text (sales channel and fulfilment '(none)': answers without an
+-- order): one tells both, the shorter one, else the first by name
 duplicates as (
     select distinct
         later.metric,
@@ -353,7 +363,8 @@ duplicates as (
         and later.d0 = earlier.d0
         and (earlier.depth < later.depth or (earlier.depth = later.depth and earlier.segment < later.segment))
         and (
-            (later.dimension_1 = earlier.dimension_1 and later.value_1 = earlier.value_1)
+            (later.depth = 1 and earlier.depth = 1 and later.value_1 = earlier.value_1)
+            or (later.dimension_1 = earlier.dimension_1 and later.value_1 = earlier.value_1)
             or (later.dimension_1 = earlier.dimension_2 and later.value_1 = earlier.value_2)
             or (later.dimension_2 = earlier.dimension_1 and later.value_2 = earlier.value_1)
             or (later.dimension_2 = earlier.dimension_2 and later.value_2 = earlier.value_2)
@@ -440,7 +451,22 @@ nested_effects as (
     select
         nesting.*,
         outer_segment.unexpected_change as outer_difference,
-        inner_segment.unexpected_change as inner_difference
+        inner_segment.unexpected_change as inner_difference,
+        -- what the inner segment cuts the outer one by (campaign in a channel,
+        -- customer_type in 'region Central & customer_type returning'): the
+        -- inner segments cut by the same dimensions are siblings
+        concat(
+            case
+                when inner_segment.dimension_1 in (outer_segment.dimension_1, coalesce(outer_segment.dimension_2, ''))
+                    then '' else inner_segment.dimension_1
+            end,
+            '|',
+            case
+                when inner_segment.dimension_2 is null
+                    or inner_segment.dimension_2 in (outer_segment.dimension_1, coalesce(outer_segment.dimension_2, ''))
+                    then '' else inner_segment.dimension_2
+            end
+        ) as cut_by
     from nesting
     inner join candidates as outer_segment
         on nesting.metric = outer_segment.metric
@@ -456,12 +482,48 @@ nested_effects as (
         and nesting.inner_segment = inner_segment.segment
 ),
 
--- an outer segment that one segment inside it carries: replaced by that one
-absorbed as (
-    select distinct metric, grain, period_start, comparison, outer_segment as segment
+-- per outer segment and cut: how many inner candidates move its way
+siblings as (
+    select
+        metric,
+        grain,
+        period_start,
+        comparison,
+        outer_segment,
+        cut_by,
+        sum(case when outer_difference * inner_difference > 0 then 1 else 0 end) as same_way
     from nested_effects
-    where outer_difference * inner_difference > 0
-        and abs(inner_difference) >= {{ absorb }} * abs(outer_difference)
+    group by
+        metric,
+        grain,
+        period_start,
+        comparison,
+        outer_segment,
+        cut_by
+),
+
+-- an outer segment that one segment inside it carries (the only one of its
+-- cut that moves its way, with at least var explain_absorb_share of its
+-- unexpected change): replaced by that one. Two campaigns of a channel
+-- falling together leave the channel as the story.
+absorbed as (
+    select distinct
+        nested_effects.metric,
+        nested_effects.grain,
+        nested_effects.period_start,
+        nested_effects.comparison,
+        nested_effects.outer_segment as segment
+    from nested_effects
+    inner join siblings
+        on nested_effects.metric = siblings.metric
+        and nested_effects.grain = siblings.grain
+        and nested_effects.period_start = siblings.period_start
+        and nested_effects.comparison = siblings.comparison
+        and nested_effects.outer_segment = siblings.outer_segment
+        and nested_effects.cut_by = siblings.cut_by
+    where nested_effects.outer_difference * nested_effects.inner_difference > 0
+        and abs(nested_effects.inner_difference) >= {{ absorb }} * abs(nested_effects.outer_difference)
+        and siblings.same_way = 1
 ),
 
 -- an inner segment whose outer segment stays: already told by it
@@ -487,7 +549,7 @@ kept as (
         candidates.*,
         row_number() over (
             partition by candidates.metric, candidates.grain, candidates.period_start, candidates.comparison
-            order by abs(candidates.unexpected_change) desc, candidates.segment
+            order by abs(candidates.contribution) desc, abs(candidates.unexpected_change) desc, candidates.segment
         ) as segment_rank
     from candidates
     left join absorbed
@@ -589,9 +651,13 @@ select
             {{ format_metric_value('segment_base_value', 'unit') }}, ' to ',
             {{ format_metric_value('segment_value', 'unit') }}, ' on ',
             {{ format_decimal('segment_base_size', 0) }}, ' to ', {{ format_decimal('segment_size', 0) }}, ' ',
-            denominator_label, ' (rest of the data ',
-            {{ format_metric_value('rest_base_value', 'unit') }}, ' to ',
-            {{ format_metric_value('rest_value', 'unit') }}, '); mix ',
+            denominator_label,
+            case
+                when rest_value is null or rest_base_value is null then ''
+                else concat(' (rest of the data ', {{ format_metric_value('rest_base_value', 'unit') }}, ' to ',
+                    {{ format_metric_value('rest_value', 'unit') }}, ')')
+            end,
+            '; mix ',
             {{ format_metric_value('mix_effect', 'unit', signed=true, change=true) }}, ', rate ',
             {{ format_metric_value('rate_effect', 'unit', signed=true, change=true) }}, ': ',
             {{ format_metric_value('contribution', 'unit', signed=true, change=true) }}, ' of the ',
@@ -602,7 +668,12 @@ select
             {{ format_metric_value('segment_value', 'unit') }}, ' (',
             {{ format_metric_value('contribution', 'unit', signed=true) }}, ', ',
             {{ format_percent_change(safe_divide('segment_value', 'segment_base_value') ~ ' - 1') }},
-            ') while the rest moved ', {{ format_percent_change('rest_change_pct') }}, '; ',
+            ')',
+            case
+                when rest_change_pct is null then ''
+                else concat(' while the rest moved ', {{ format_percent_change('rest_change_pct') }})
+            end,
+            '; ',
             {{ format_metric_value('contribution', 'unit', signed=true) }}, ' of the ',
             {{ format_metric_value('metric_change', 'unit', signed=true) }}, ' change.')
     end as sentence

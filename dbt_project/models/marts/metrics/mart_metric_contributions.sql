@@ -281,12 +281,29 @@ final as (
 )
 
 select
-    *,
-    (is_complete and window_days = base_window_days) as is_like_for_like,
+    final.*,
+    (final.is_complete and final.window_days = final.base_window_days) as is_like_for_like,
     case
-        when not is_complete then 'a period (or its window) is not complete yet'
-        when window_days <> base_window_days then
-            concat('windows differ: ', cast(window_days as {{ dbt.type_string() }}), ' vs ',
-                cast(base_window_days as {{ dbt.type_string() }}), ' days')
-    end as comparison_note
+        when not final.is_complete then 'a period (or its window) is not complete yet'
+        when final.window_days <> final.base_window_days then
+            concat('windows differ: ', cast(final.window_days as {{ dbt.type_string() }}), ' vs ',
+                cast(final.base_window_days as {{ dbt.type_string() }}), ' days')
+    end as comparison_note,
+    concat(
+        replace(final.child_metric, '_', ' '), ' ',
+        {{ format_percent_change('final.child_change_pct') }}, ' (',
+        {{ format_metric_value('final.child_base_value', 'child_tree.unit') }}, ' to ',
+        {{ format_metric_value('final.child_value', 'child_tree.unit') }}, '): ',
+        case
+            when final.contribution is null then 'not decomposable here'
+            else {{ format_metric_value('final.contribution', 'parent_tree.unit', signed=true, change=true) }}
+        end,
+        ' of the ', replace(final.parent_metric, '_', ' '), ' change, ',
+        {{ format_metric_value('final.parent_change', 'parent_tree.unit', signed=true, change=true) }}, ' (',
+        {{ format_percent_change('final.parent_change_pct') }}, ').'
+    ) as sentence
 from final
+left join tree as child_tree
+    on final.child_metric = child_tree.metric
+left join tree as parent_tree
+    on final.parent_metric = parent_tree.metric
