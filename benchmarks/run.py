@@ -341,6 +341,7 @@ EXPLAIN_NODES = (
     "int_metric_segments_",
     "mart_metric_contributions",
     "mart_metric_change_explanations",
+    "int_metric_change_candidates",
     "assert_contributions_add_up",
 )
 

@@ -132,7 +132,7 @@ def warehouse(tmp_path_factory):
             [
                 "run",
                 "--select",
-                "mart_metric_contributions mart_metric_change_explanations",
+                "mart_metric_contributions int_metric_change_candidates mart_metric_change_explanations",
                 "--vars",
                 # a floor of 0.5% of the metric's level (default 1%): see the cases
                 "{explain_metrics: [leads, qualification_rate], explain_min_effect: 0.005}",
