@@ -132,7 +132,7 @@
         when {{ unit_column }} = 'score' then
             concat({{ sign }}, {{ format_decimal(expression, 2) }})
         -- counts: whole, unless a small fraction (1.31 orders per customer)
-        when abs({{ expression }}) < 100 and {{ expression }} <> round({{ expression }}) then
+        when abs({{ expression }}) < 100 and {{ rounded_for_text(expression, 2) }} <> {{ rounded_for_text(expression, 0) }} then
             concat({{ sign }}, {{ format_decimal(expression, 2) }})
         else concat({{ sign }}, {{ format_decimal(expression, 0) }})
     end

@@ -7,9 +7,16 @@ read the event log and send through orchestration.lib.alerts.
 - `run_failure_alerts`: any failed run in any code location. A run that failed
   only because a blocking check failed is skipped: that check was alerted
   already.
+- `metric_alerts`: when a new snapshot is published, the metric moves its
+  rules catch (marts.metric_alerts, docs/alerts.md) go to their owners' routes;
+  feeds the snapshot cannot vouch for go to the data route instead.
 
-Both tick every 30 s (so an alert goes out within a minute) and start RUNNING.
-Targets come from FLYWHEEL_ALERT_* env vars (see lib/alerts.targets_from_env).
+Every alert goes through the outbox (lib/metric_alerts.Outbox): queued once per
+key, route and target, delivered at least once (a failed delivery is retried
+with backoff on later ticks of any of these sensors). Quality and run alerts take
+the data route. All tick every 30 s (an alert goes out within a minute) and
+start RUNNING. Targets come from FLYWHEEL_ALERT_* env vars (lib/alerts and
+lib/metric_alerts.route_targets).
 """
 
 import json
@@ -19,7 +26,9 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from orchestration.lib.alerts import Alert, send_alert, targets_from_env
+from orchestration.lib.alerts import Alert
+from orchestration.lib.metric_alerts import DATA_ROUTE, Outbox, evaluate_snapshot, outbox_path
+from orchestration.lib.settings import load_settings
 
 INTERVAL_S = 30
 # Without a cursor (first tick ever) only this recent history is alerted.
@@ -29,6 +38,26 @@ LOOKBACK_S = int(os.environ.get("FLYWHEEL_ALERT_LOOKBACK_MINUTES", "60")) * 60
 def _ui_link(run_id: str) -> str:
     base = os.environ.get("FLYWHEEL_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/")
     return f"{base}/runs/{run_id}"
+
+
+def _outbox() -> Outbox:
+    return Outbox(outbox_path(load_settings().data_dir))
+
+
+def _deliver(context, box: Outbox) -> str:
+    """Send what is due in the outbox; say what happened, and log what failed."""
+    status = box.deliver_due()
+    if status.failed_attempts:
+        for row in box.rows():
+            if row["status"] == "pending" and row["last_error"]:
+                context.log.warning(
+                    f"alert {row['alert_key']} to {row['target']} not delivered yet "
+                    f"(attempt {row['attempts']}): {row['last_error']}"
+                )
+    return (
+        f"outbox: {status.sent} delivered, {status.pending} pending"
+        f" ({status.failed_attempts} failed attempt(s) this tick; retried with backoff)"
+    )
 
 
 def _min_severity() -> str:
@@ -89,7 +118,7 @@ def quality_check_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         order_by="update_timestamp",
         ascending=True,
     )
-    targets = targets_from_env()
+    box = _outbox()
     sent = evaluated = 0
     want_warn = _min_severity() != "error"
     after = state["after"]
@@ -109,13 +138,13 @@ def quality_check_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
                 continue
             if evaluation.severity != dg.AssetCheckSeverity.ERROR and not want_warn:
                 continue
-            deliveries = send_alert(check_alert(evaluation, run_id), targets)
+            key = f"check:{run_id}:{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            box.enqueue(key, DATA_ROUTE, check_alert(evaluation, run_id))
             sent += 1
-            for d in deliveries:
-                if not d.ok:
-                    context.log.warning(f"alert to {d.target} failed: {d.error}")
     context.update_cursor(json.dumps({"after": after, "seen": seen[-500:]}))
-    return dg.SkipReason(f"{sent} check alert(s) sent from {evaluated} evaluation(s)")
+    return dg.SkipReason(
+        f"{sent} check alert(s) queued from {evaluated} evaluation(s); {_deliver(context, box)}"
+    )
 
 
 def _root_cause(error) -> str:
@@ -166,9 +195,38 @@ def run_failure_alerts(context: dg.RunFailureSensorContext):
         severity="error",
         fields={"job": run.job_name, "run": run.run_id},
     )
-    for d in send_alert(alert, targets_from_env()):
-        if not d.ok:
-            context.log.warning(f"alert to {d.target} failed: {d.error}")
+    box = _outbox()
+    box.enqueue(f"run:{run.run_id}", DATA_ROUTE, alert)
+    context.log.info(_deliver(context, box))
 
 
-sensors = [quality_check_alerts, run_failure_alerts]
+@dg.sensor(
+    name="metric_alerts",
+    minimum_interval_seconds=INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When a snapshot is published: the metric moves of its alert rules to their "
+    "owners' routes (docs/alerts.md); every tick also delivers what the outbox still holds.",
+)
+def metric_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    """The cursor is the run id of the last snapshot evaluated: a snapshot is evaluated
+    once, and its alerts stay in the outbox until delivered."""
+    from orchestration.lib.publish import connect_bi
+
+    settings = load_settings()
+    box = _outbox()
+    queued = 0
+    if settings.published_path.exists():
+        con = connect_bi(settings.published_path)
+        try:
+            (run_id,) = con.execute("select max(run_id) from marts.publish_info").fetchone()
+            if run_id and run_id != context.cursor:
+                for item in evaluate_snapshot(con, settings.currency):
+                    for route in item.routes:
+                        queued += box.enqueue(item.key, route, item.alert)
+                context.update_cursor(run_id)
+        finally:
+            con.close()
+    return dg.SkipReason(f"{queued} metric alert deliveries queued; {_deliver(context, box)}")
+
+
+sensors = [quality_check_alerts, run_failure_alerts, metric_alerts]

@@ -42,6 +42,7 @@ class Alert:
     text: str
     severity: str = "error"  # error | warning | info
     fields: dict[str, str] = field(default_factory=dict)
+    html: str = ""  # an HTML body for email, beside the plain text (optional)
 
     def scrubbed(self) -> Alert:
         return Alert(
@@ -49,6 +50,7 @@ class Alert:
             text=scrub_pii(self.text),
             severity=self.severity,
             fields={scrub_pii(str(k)): scrub_pii(str(v)) for k, v in self.fields.items()},
+            html=scrub_pii(self.html),
         )
 
     def plain_text(self) -> str:
@@ -72,7 +74,11 @@ class WebhookTarget:
         return "webhook " + re.sub(r"^(\w+://[^/]+).*$", r"\1/...", self.url)
 
     def send(self, alert: Alert) -> None:
-        icon = {"error": ":rotating_light:", "warning": ":warning:"}.get(alert.severity, "")
+        icon = {
+            "error": ":rotating_light:",
+            "warning": ":warning:",
+            "info": ":information_source:",
+        }.get(alert.severity, "")
         body = {
             "text": f"{icon} *{alert.title}*\n{alert.text}".strip(),
             "blocks": [
@@ -122,6 +128,8 @@ class SmtpTarget:
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.recipients)
         msg.set_content(alert.plain_text())
+        if alert.html:
+            msg.add_alternative(alert.html, subtype="html")
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
             if self.starttls:
                 smtp.starttls()

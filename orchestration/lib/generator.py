@@ -653,7 +653,13 @@ class _Plan:
         return ext[day]
 
 
-def _make_plan(orders: int, seed: int, end: date, months: int) -> _Plan:
+def _make_plan(
+    orders: int,
+    seed: int,
+    end: date,
+    months: int,
+    collapse_before_end: int = COLLAPSE_MONTHS_BEFORE_END,
+) -> _Plan:
     start = _month_add(end, -(months - 1))
     day0 = (start - date(1970, 1, 1)).days
     n_days = (end - start).days + 1
@@ -675,7 +681,7 @@ def _make_plan(orders: int, seed: int, end: date, months: int) -> _Plan:
     cust[0] = max(cust[0], 1)  # the first month's orders need somebody to buy
     cust_start = np.concatenate([[0], np.cumsum(cust)])
 
-    collapse = months - 1 - COLLAPSE_MONTHS_BEFORE_END if months >= 8 else months // 2
+    collapse = months - 1 - collapse_before_end if months >= 8 else months // 2
     share = np.array([c.lead_share for c in CHANNELS])
     lead_w = month_w[:, None] * share[None, :]
     cidx = CH_CODES.index(COLLAPSE_CHANNEL)
@@ -2337,6 +2343,7 @@ def generate(
     months: int = 26,
     plant_bad_input: bool = True,
     progress: Callable[[str], None] | None = None,
+    collapse_months_before_end: int = COLLAPSE_MONTHS_BEFORE_END,
 ) -> dict:
     """Write a landing folder of demo data and return (and write) its manifest.
 
@@ -2345,10 +2352,11 @@ def generate(
     Volumes scale with `orders`: customers ~orders/4, leads ~orders/2, items
     ~2.5, survey answers ~0.6 and support contacts ~0.05 per order. Meant for
     1,000 to 50,000,000 orders (below ~300 some months are too empty to hold
-    every inline plant) and months >= 8 (the collapse sits 5 months before
-    the end). Files are
-    overwritten, not removed: give an empty folder (or use the CLI's --clean)
-    when an earlier run used other parameters.
+    every inline plant) and months >= 8 (the collapse sits
+    `collapse_months_before_end` months before the end month, 5 by default;
+    1 puts it in the last complete month, where the metric alerts look).
+    Files are overwritten, not removed: give an empty folder (or use the
+    CLI's --clean) when an earlier run used other parameters.
     """
     if not 1 <= orders <= MAX_ORDERS:
         raise ValueError(f"orders must be between 1 and {MAX_ORDERS:,}")
@@ -2357,7 +2365,7 @@ def generate(
     landing_dir = Path(landing_dir)
     end = end_date or (datetime.now(UTC).date() - timedelta(days=1))
     say = progress or (lambda _msg: None)
-    plan = _make_plan(orders, seed, end, months)
+    plan = _make_plan(orders, seed, end, months, collapse_months_before_end)
     gen = _Generator(landing_dir, plan, plant_bad_input)
     landing_dir.mkdir(parents=True, exist_ok=True)
     for m in range(months):

@@ -157,7 +157,8 @@ def _publish_info_sql(has_gate_results: bool) -> str:
     """Build time, run id and, per feed: delivered or not, its data as of when, whether
     the gate found it stale (the freshness rule's message of its latest run), and its
     loaded rows that refer to a missing row (ingest.ORPHAN_SQL: order items of unknown
-    orders), which are not in the marts."""
+    orders), which are not in the marts, and its rows held in quarantine (counts only:
+    the rows themselves stay in the restricted file)."""
     newest = " union all ".join(
         f"select '{feed}' as feed, "
         + (
@@ -190,12 +191,15 @@ def _publish_info_sql(has_gate_results: bool) -> str:
         " n.data_newest_at, cast(n.data_newest_at as date) as data_as_of,"
         " s.stale_message is not null as is_stale, s.stale_message,"
         f" coalesce(o.orphan_rows, 0) as orphan_rows,"
-        " f.last_file_registered_at, coalesce(f.files_loaded, 0) as files_loaded, n.raw_rows"
+        " f.last_file_registered_at, coalesce(f.files_loaded, 0) as files_loaded, n.raw_rows,"
+        " coalesce(q.quarantined_rows, 0) as quarantined_rows"
         f" from ({newest}) n left join ("
         "   select feed, max(registered_at) as last_file_registered_at,"
         "   count(*) filter (where outcome = 'loaded') as files_loaded from meta.files group by feed"
         f" ) f using (feed) left join ({stale}) s using (feed)"
-        f" left join ({orphans}) o using (feed) order by n.feed"
+        f" left join ({orphans}) o using (feed)"
+        " left join (select feed, count(*) as quarantined_rows from meta.quarantine group by feed) q"
+        " using (feed) order by n.feed"
     )
 
 

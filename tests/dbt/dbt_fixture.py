@@ -199,7 +199,7 @@ def prepare_project(workdir: Path) -> Path:
     )
     seeds = workdir / "seeds"
     seeds.mkdir()
-    for name in ("metric_tree.csv", "metric_feeds.csv", "_seeds.yml"):
+    for name in ("metric_tree.csv", "metric_feeds.csv", "metric_alert_rules.csv", "_seeds.yml"):
         shutil.copy(SEEDS / name, seeds / name)
     for name in ("channels.csv", "stores.csv"):
         shutil.copy(FIXTURE_SEEDS / name, seeds / name)

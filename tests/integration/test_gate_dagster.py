@@ -248,7 +248,11 @@ def test_definitions_load_with_sensors_and_checks():
         sensors=alert_defs.sensors,
     )
     repo = defs.get_repository_def()
-    assert {s.name for s in repo.sensor_defs} == {"quality_check_alerts", "run_failure_alerts"}
+    assert {s.name for s in repo.sensor_defs} == {
+        "quality_check_alerts",
+        "run_failure_alerts",
+        "metric_alerts",
+    }
     assert all(s.minimum_interval_seconds <= 30 for s in repo.sensor_defs)
     check_keys = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
     assert {
