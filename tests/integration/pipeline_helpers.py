@@ -1,6 +1,7 @@
 """Running the whole pipeline in-process, and reading the published file."""
 
 import shutil
+import socket
 from pathlib import Path
 
 import dagster as dg
@@ -25,3 +26,20 @@ def copy_landing(src: Path, dst: Path) -> Path:
 
 def published() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(load_settings().published_path), read_only=True)
+
+
+class SmtpInbox:
+    """An aiosmtpd handler that keeps every message it receives, as text."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        self.messages.append(envelope.content.decode("utf-8", "replace"))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ from orchestration.defs import quality as quality_defs
 from orchestration.lib.feeds import FEEDS
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import bootstrap, connect
+from tests.integration.pipeline_helpers import SmtpInbox, free_port
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
@@ -52,28 +52,13 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-class _Inbox:
-    def __init__(self):
-        self.messages: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-        self.messages.append(envelope.content.decode("utf-8", "replace"))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def receivers(monkeypatch):
     handler = type("Hook", (_Hook,), {"received": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    inbox = _Inbox()
-    smtp_port = _free_port()
+    inbox = SmtpInbox()
+    smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     monkeypatch.setenv(

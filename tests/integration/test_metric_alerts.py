@@ -12,7 +12,6 @@ the data route and no business alert comes from it.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -29,7 +28,7 @@ from orchestration.lib.generator import generate
 from orchestration.lib.metric_alerts import Outbox, outbox_path
 from orchestration.lib.settings import load_settings
 from tests.integration.conftest import END_DATE
-from tests.integration.pipeline_helpers import run_pipeline
+from tests.integration.pipeline_helpers import SmtpInbox, free_port, run_pipeline
 
 ORDERS = 30_000  # enough leads per channel and month for the rules' minimum samples
 
@@ -54,21 +53,6 @@ class _Hooks(BaseHTTPRequestHandler):
         pass
 
 
-class _Inbox:
-    def __init__(self):
-        self.messages: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-        self.messages.append(envelope.content.decode("utf-8", "replace"))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
     root = tmp_path_factory.mktemp("metric_alerts")
@@ -82,8 +66,8 @@ def shop(tmp_path_factory):
     server = ThreadingHTTPServer(("127.0.0.1", 0), hooks)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    inbox = _Inbox()
-    smtp_port = _free_port()
+    inbox = SmtpInbox()
+    smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     with pytest.MonkeyPatch.context() as mp:
