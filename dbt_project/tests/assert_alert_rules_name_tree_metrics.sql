@@ -4,3 +4,6 @@ from {{ ref('stg_seeds__metric_alert_rules') }} as rules
 left join {{ ref('stg_seeds__metric_tree') }} as tree
     on rules.metric = tree.metric
 where tree.metric is null
+
+{#- Reads several models: Dagster shows it as a check of the rules. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_seeds__metric_alert_rules'}}}) }}
