@@ -21,7 +21,7 @@
     |unexpected_change| reach var explain_min_effect of the metric's level
     (and, for ratios, its denominator reaches var explain_min_segment_size in
     one period); of two with the very same rows that share a dimension value
-    (or, alone, a value text such as '(none)'), the shorter one. A segment
+    or are values of two dimensions, the shorter one. A segment
     inside another candidate (a pair inside one of its values, a campaign
     inside its channel, a store inside its region) replaces it when it
     carries var explain_absorb_share of its unexpected change with the same
@@ -52,9 +52,10 @@ tree as (
 ),
 
 -- two segments with the very same rows that share a dimension value (a store
--- without a region and its region '(none)', each paired with the web) or a
--- value text (sales channel and fulfilment '(none)': answers without an
--- order): one tells both, the shorter one, else the first by name
+-- without a region and its region '(none)', each paired with the web), or two
+-- values of different dimensions (sales channel 'store' and fulfilment
+-- 'in_store'): one tells both, the shorter one, else the first by name. Two
+-- values of one dimension never hold the same rows, whatever their figures.
 duplicates as (
     select distinct
         later.metric,
@@ -74,7 +75,7 @@ duplicates as (
         and later.d0 = earlier.d0
         and (earlier.depth < later.depth or (earlier.depth = later.depth and earlier.segment < later.segment))
         and (
-            (later.depth = 1 and earlier.depth = 1 and later.value_1 = earlier.value_1)
+            (later.depth = 1 and earlier.depth = 1 and later.dimension_1 <> earlier.dimension_1)
             or (later.dimension_1 = earlier.dimension_1 and later.value_1 = earlier.value_1)
             or (later.dimension_1 = earlier.dimension_2 and later.value_1 = earlier.value_2)
             or (later.dimension_2 = earlier.dimension_1 and later.value_2 = earlier.value_1)
