@@ -38,6 +38,7 @@ DATA_ROUTE = "data"
 DEFAULT_EXPLORER_URL = "http://127.0.0.1:8501"
 DEFAULT_RETRY_BASE_S = 30.0
 MAX_RETRY_S = 3600.0
+LEASE_S = 120.0  # a claimed delivery is left alone this long by other ticks
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 
 
@@ -146,12 +147,28 @@ class Outbox:
         now = time.time() if now is None else now
         targets: dict[tuple[str, str], Target] = {}
         sent = failed = 0
-        with self._connect() as con:
-            rows = con.execute(
+        # Claim the due rows first, in one write transaction: a sensor ticking at the
+        # same time (another thread or process) skips them for LEASE_S, so an alert is
+        # not sent twice; a process that dies while sending leaves them to be retried
+        # when the lease ends (at least once).
+        claim = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            claim.execute("begin immediate")
+            rows = claim.execute(
                 "select alert_key, route, target, alert, attempts from outbox"
                 " where status = 'pending' and next_attempt_at <= ? order by created_at, alert_key",
                 (now,),
             ).fetchall()
+            claim.executemany(
+                "update outbox set next_attempt_at = ? where alert_key = ? and route = ? and target = ?",
+                [(now + LEASE_S, key, route, label) for key, route, label, _, _ in rows],
+            )
+            claim.execute("commit")
+        finally:
+            claim.close()
+        # each outcome is written at once (autocommit): no lock is held while sending
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
             for key, route, label, body, attempts in rows:
                 if (route, label) not in targets:
                     for t in route_targets(route):
@@ -189,6 +206,8 @@ class Outbox:
             (pending,) = con.execute(
                 "select count(*) from outbox where status = 'pending'"
             ).fetchone()
+        finally:
+            con.close()
         return OutboxStatus(sent=sent, pending=pending, failed_attempts=failed)
 
     def rows(self) -> list[dict]:

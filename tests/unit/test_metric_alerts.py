@@ -123,3 +123,45 @@ def test_the_outbox_retries_with_backoff_and_queues_a_key_once(tmp_path, monkeyp
     (row,) = box.rows()
     assert row["attempts"] == 3 and row["status"] == "pending"
     assert "Connection refused" in row["last_error"] or "URLError" in row["last_error"]
+
+
+def test_two_ticks_at_once_send_an_alert_once(tmp_path, monkeypatch):
+    # A slow receiver: while the first tick is sending, a second tick (another thread,
+    # as two sensors of one daemon) finds the delivery claimed and leaves it alone.
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server API)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(1.0)
+            received.append(1)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(
+            "FLYWHEEL_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{server.server_address[1]}/h"
+        )
+        path = tmp_path / "outbox.sqlite"
+        Outbox(path).enqueue("k1", "cx", Alert("t", "x"))
+        first = threading.Thread(target=Outbox(path).deliver_due)
+        first.start()
+        time.sleep(0.3)  # the first tick has claimed the row and is sending
+        second = Outbox(path).deliver_due()
+        first.join()
+        assert (second.sent, second.failed_attempts) == (0, 0)
+        assert received == [1]
+        (row,) = Outbox(path).rows()
+        assert row["status"] == "delivered" and row["attempts"] == 1
+    finally:
+        server.shutdown()
+        server.server_close()
