@@ -221,8 +221,7 @@ def metric_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
             (run_id,) = con.execute("select max(run_id) from marts.publish_info").fetchone()
             if run_id and run_id != context.cursor:
                 for item in evaluate_snapshot(con, settings.currency):
-                    for route in item.routes:
-                        queued += box.enqueue(item.key, route, item.alert)
+                    queued += box.enqueue(item.key, item.routes, item.alert)
                 context.update_cursor(run_id)
         finally:
             con.close()

@@ -6,9 +6,9 @@
   the counters that guard it) and a link to the explorer. A metric whose feeds
   cannot be trusted in this snapshot (stale, or too many rows quarantined) does
   not alert its owner: the feed goes to the data route as an incident instead.
-- `Outbox` keeps every alert until each target of its route took it: a SQLite
-  file beside the data (one writer at a time is enough; the daemon and a CLI run
-  may both touch it). An alert key goes in once, so the same alert is never sent
+- `Outbox` keeps every alert until each target of its routes took it: a SQLite
+  file beside the data (the sensors of one daemon, or two daemons, may tick at
+  once: a tick claims what it sends). An alert key goes in once, so the same alert is never sent
   twice, also across restarts; a failed delivery stays pending and is retried
   with backoff on later ticks (at least once).
 
@@ -17,11 +17,13 @@ Plain Python (no Dagster): the sensors and the tests share it.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
 import sqlite3
 import time
+import urllib.parse
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -63,22 +65,22 @@ def route_targets(route: str, env: dict[str, str] | None = None) -> list[Target]
     if url:
         own.append(WebhookTarget(url=url, timeout_s=timeout))
     to = [a.strip() for a in env.get(prefix + "SMTP_TO", "").split(",") if a.strip()]
-    if to:
-        host = env.get("FLYWHEEL_ALERT_SMTP_HOST", "").strip()
-        if host:
-            smtp = next((t for t in defaults if isinstance(t, SmtpTarget)), None)
-            own.append(
-                replace(smtp, recipients=tuple(to))
-                if smtp
-                else SmtpTarget(
-                    host=host,
-                    port=int(env.get("FLYWHEEL_ALERT_SMTP_PORT", "").strip() or 25),
-                    sender=env.get("FLYWHEEL_ALERT_SMTP_FROM", "").strip() or "flywheel@localhost",
-                    recipients=tuple(to),
-                    timeout_s=timeout,
-                )
-            )
+    if to and env.get("FLYWHEEL_ALERT_SMTP_HOST", "").strip():
+        # the shared server with its login and STARTTLS, whether or not _TO is set
+        server = targets_from_env({**env, "FLYWHEEL_ALERT_SMTP_TO": to[0]})
+        smtp = next(t for t in server if isinstance(t, SmtpTarget))
+        own.append(replace(smtp, recipients=tuple(to)))
     return own or defaults
+
+
+def target_key(target: Target) -> str:
+    """A target's name in the outbox: its label (no secret) and a short hash of what
+    makes it that target (a webhook's whole URL; a mail server and its recipients)."""
+    if isinstance(target, WebhookTarget):
+        what = target.url
+    else:
+        what = f"{target.host}:{target.port}:{','.join(sorted(target.recipients))}"
+    return f"{target.label} #{hashlib.sha256(what.encode()).hexdigest()[:8]}"
 
 
 # --- the outbox --------------------------------------------------------------
@@ -115,12 +117,38 @@ class Outbox:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
 
-    def enqueue(self, key: str, route: str, alert: Alert, now: float | None = None) -> int:
-        """Queue an alert for every target of its route; a key already queued (sent or
-        not) is not queued again. Returns how many deliveries were queued."""
+    def enqueue(
+        self, key: str, routes: str | tuple[str, ...], alert: Alert, now: float | None = None
+    ) -> int:
+        """Queue an alert for every target of its routes, each target once (two routes
+        that fall back to the same default webhook get one copy); a key already queued
+        (sent or not) is not queued again. Returns how many deliveries were queued."""
         now = time.time() if now is None else now
+        routes = (routes,) if isinstance(routes, str) else tuple(routes)
+        body = self._body(alert)
+        added = 0
+        with self._connect() as con:
+            if con.execute("select 1 from outbox where alert_key = ? limit 1", (key,)).fetchone():
+                return 0
+            seen: set[str] = set()
+            for route in routes:
+                for target in route_targets(route) or [None]:
+                    name = target_key(target) if target else f"(no target configured for {route})"
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    cur = con.execute(
+                        "insert or ignore into outbox (alert_key, route, target, alert, created_at,"
+                        " next_attempt_at) values (?, ?, ?, ?, ?, ?)",
+                        (key, route, name, body, now, now),
+                    )
+                    added += cur.rowcount
+        return added
+
+    @staticmethod
+    def _body(alert: Alert) -> str:
         clean = alert.scrubbed()
-        body = json.dumps(
+        return json.dumps(
             {
                 "title": clean.title,
                 "text": clean.text,
@@ -129,23 +157,13 @@ class Outbox:
                 "html": clean.html,
             }
         )
-        added = 0
-        with self._connect() as con:
-            for target in route_targets(route) or [None]:
-                label = target.label if target else "(no target configured)"
-                cur = con.execute(
-                    "insert or ignore into outbox (alert_key, route, target, alert, created_at,"
-                    " next_attempt_at) values (?, ?, ?, ?, ?, ?)",
-                    (key, route, label, body, now, now),
-                )
-                added += cur.rowcount
-        return added
 
     def deliver_due(self, now: float | None = None) -> OutboxStatus:
         """Send what is due, each target's alerts in turn; a failure stays pending with
         its next attempt after 30 s, 60 s, 120 s ... (at most an hour)."""
         now = time.time() if now is None else now
         targets: dict[tuple[str, str], Target] = {}
+        routes_seen: set[str] = set()
         sent = failed = 0
         # Claim the due rows first, in one write transaction: a sensor ticking at the
         # same time (another thread or process) skips them for LEASE_S, so an alert is
@@ -170,12 +188,29 @@ class Outbox:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             for key, route, label, body, attempts in rows:
-                if (route, label) not in targets:
+                if route not in routes_seen:
+                    routes_seen.add(route)
                     for t in route_targets(route):
-                        targets[(route, t.label)] = t
+                        targets[(route, target_key(t))] = t
                 target = targets.get((route, label))
                 if target is None:
-                    error = f"no target {label} configured for route {route} now"
+                    # The route's targets changed since the alert was queued (or there
+                    # were none): hand it to the targets the route has now.
+                    current = [n for (r, n) in targets if r == route]
+                    for name in current:
+                        con.execute(
+                            "insert or ignore into outbox (alert_key, route, target, alert,"
+                            " created_at, next_attempt_at) values (?, ?, ?, ?, ?, ?)",
+                            (key, route, name, body, now, now),
+                        )
+                    if current:
+                        con.execute(
+                            "update outbox set status = 'superseded', last_error = ?"
+                            " where alert_key = ? and route = ? and target = ?",
+                            (f"target gone; queued for {', '.join(current)}", key, route, label),
+                        )
+                        continue
+                    error = f"no target configured for route {route}"
                     ok = False
                 else:
                     data = json.loads(body)
@@ -262,25 +297,27 @@ def _period(grain: str, start) -> str:
     )
 
 
-def _untrusted_feeds(con, max_quarantine_share: float) -> dict[str, str]:
-    """Feeds whose data this snapshot cannot vouch for, with the reason."""
+def _untrusted_feeds(con, max_quarantine_share: float) -> dict[str, tuple[str, str]]:
+    """Feeds whose data this snapshot cannot vouch for: feed -> (rule, what it found)."""
     out = {}
     for feed, stale, message, quarantined, raw in con.execute(
         "select feed, is_stale, stale_message, quarantined_rows, raw_rows from marts.publish_info"
     ).fetchall():
         if stale:
-            out[feed] = f"stale: {message}"
+            out[feed] = ("stale", f"stale: {message}")
         elif quarantined and quarantined > max_quarantine_share * (quarantined + (raw or 0)):
             share = quarantined / (quarantined + (raw or 0))
             out[feed] = (
+                "quarantine",
                 f"{quarantined:,} rows quarantined ({100 * share:.1f}% of the feed; "
-                f"more than {100 * max_quarantine_share:.0f}%): see meta.quarantine"
+                f"more than {100 * max_quarantine_share:.0f}%): see meta.quarantine",
             )
     return out
 
 
 def _behind(con, row: dict) -> tuple[list[str], list[str], list[str]]:
-    """The top 3 contributions, top 2 segments and the counters of an alert's metric."""
+    """The top 3 contributions, top 2 segments and the counters of an alert's metric,
+    against the comparison of its rule (the weekday median has none: the period before)."""
     key = [
         row["metric"],
         row["grain"],
@@ -288,14 +325,15 @@ def _behind(con, row: dict) -> tuple[list[str], list[str], list[str]]:
         row["dimension"],
         row["dimension_value"],
     ]
+    comparison = "year_earlier" if row["baseline"] == "year_earlier" else "previous_period"
     contributions = [
         r[0]
         for r in con.execute(
             "select sentence from marts.metric_contributions where parent_metric = ?"
             " and grain = ? and period_start = ? and dimension = ? and dimension_value = ?"
-            " and comparison = 'previous_period' and contribution is not null"
+            " and comparison = ? and contribution is not null"
             " order by abs(contribution) desc, child_metric limit 3",
-            key,
+            [*key, comparison],
         ).fetchall()
     ]
     # the segments of the metric's change; for an alert on a cut (a channel), those
@@ -305,7 +343,7 @@ def _behind(con, row: dict) -> tuple[list[str], list[str], list[str]]:
         r[0]
         for r in con.execute(
             "select sentence from marts.metric_change_explanations where metric = ?"
-            " and grain = ? and period_start = ? and comparison = 'previous_period'"
+            " and grain = ? and period_start = ? and comparison = ?"
             " and (? = 'all' or segment = ? or starts_with(segment, ? || ' &')"
             " or (? = 'channel' and value_1 like ? || ' / %')"
             " or (dimension_2 = ? and value_2 = ?))"
@@ -314,6 +352,7 @@ def _behind(con, row: dict) -> tuple[list[str], list[str], list[str]]:
                 row["metric"],
                 row["grain"],
                 row["period_start"],
+                comparison,
                 row["dimension"],
                 cut,
                 cut,
@@ -325,18 +364,19 @@ def _behind(con, row: dict) -> tuple[list[str], list[str], list[str]]:
         ).fetchall()
     ]
     counters = []
-    for metric, direction, change_pct in con.execute(
-        "select t.metric, t.direction, v.change_pct from marts.metric_tree t"
+    for metric, direction, change, previous in con.execute(
+        "select t.metric, t.direction, v.change, v.previous_value from marts.metric_tree t"
         " join marts.metric_values v on v.metric = t.metric"
         " where t.parent = ? and t.relation = 'counter' and v.grain = ? and v.period_start = ?"
         " and v.dimension = ? and v.dimension_value = ? order by t.metric",
         [row["metric"], *key[1:]],
     ).fetchall():
-        if change_pct is None:
+        if change is None or not previous:
             verdict = "no earlier period"
         else:
-            good = (change_pct > 0) == (direction == "higher")
-            verdict = f"{100 * change_pct:+.1f}% ({'good' if good or change_pct == 0 else 'bad'})"
+            # by the sign of the change: a % of a negative base (NPS -10) flips its sign
+            good = change == 0 or (change > 0) == (direction == "higher")
+            verdict = f"{100 * change / abs(previous):+.1f}% ({'good' if good else 'bad'})"
         counters.append(f"{_label(metric)} {verdict}")
     return contributions, segments, counters
 
@@ -387,10 +427,14 @@ def _metric_alert(con, row: dict, currency: str, explorer: str) -> Alert:
             "improved while its counter-metric moved the bad way."
         )
     contributions, segments, counters = _behind(con, row)
-    link = (
-        f"{explorer.rstrip('/')}/?metric={row['metric']}&grain={row['grain']}"
-        f"&period={row['period_start']:%Y-%m-%d}&dimension={row['dimension']}"
-        f"&value={row['dimension_value']}"
+    link = f"{explorer.rstrip('/')}/?" + urllib.parse.urlencode(
+        {
+            "metric": row["metric"],
+            "grain": row["grain"],
+            "period": f"{row['period_start']:%Y-%m-%d}",
+            "dimension": row["dimension"],
+            "value": row["dimension_value"],
+        }
     )
     sections = {
         "Contributions": contributions,
@@ -461,21 +505,18 @@ def evaluate_snapshot(
         out.append(Queued(row["alert_key"], routes, _metric_alert(con, row, currency, explorer)))
     data_as_of = dict(con.execute("select feed, data_as_of from marts.publish_info").fetchall())
     for feed, keys in sorted(withheld.items()):
-        reason = untrusted[feed]
-        title = f"Data incident: feed {feed} is not trustworthy ({reason.split(':')[0]})"
+        rule, reason = untrusted[feed]
+        title = f"Data incident: feed {feed} is not trustworthy ({rule})"
         text = (
             f"Feed {feed}: {reason}.\n{len(keys)} metric alert(s) that depend on it are withheld "
             "until the feed is fixed and the pipeline has run again: " + ", ".join(keys[:10])
         )
         out.append(
             Queued(
-                f"incident:{feed}:{reason.split(':')[0]}:{data_as_of.get(feed)}",
+                f"incident:{feed}:{rule}:{data_as_of.get(feed)}",
                 (DATA_ROUTE,),
                 Alert(
-                    title=title,
-                    text=text,
-                    severity="error",
-                    fields={"feed": feed, "rule": reason.split(":")[0]},
+                    title=title, text=text, severity="error", fields={"feed": feed, "rule": rule}
                 ),
             )
         )

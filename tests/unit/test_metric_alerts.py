@@ -39,8 +39,9 @@ def _snapshot(stale_feed: str | None):
     )
     con.execute(
         "create table marts.metric_values as select * from (values"
-        " ('nps', 'month', date '2026-09-01', 'all', 'all', 20.0, -0.5)"
-        ") t(metric, grain, period_start, dimension, dimension_value, value, change_pct)"
+        " ('nps', 'month', date '2026-09-01', 'all', 'all', 20.0, -20.0, 40.0)"
+        ") t(metric, grain, period_start, dimension, dimension_value, value, change,"
+        " previous_value)"
     )
     con.execute(
         "create table marts.metric_contributions (parent_metric varchar, grain varchar,"
@@ -57,8 +58,9 @@ def _snapshot(stale_feed: str | None):
         " 'counter:nps:all=all:month:2026-09-01:previous_period' as alert_key,"
         " 'counter' as alert_kind, 'nps' as metric, 'month' as grain,"
         " date '2026-09-01' as period_start, 'all' as dimension, 'all' as dimension_value,"
-        " 'previous_period' as baseline, 20.0 as value, 40.0 as baseline_value,"
-        " -20.0 as change, -0.5 as change_pct, 0.05 as tolerance, 300.0 as sample,"
+        " 'previous_period' as baseline, 20.0::double as value, 40.0::double as baseline_value,"
+        " -20.0::double as change, -0.5::double as change_pct, 0.05::double as tolerance,"
+        " 300.0::double as sample,"
         " 'higher' as direction, 'score' as unit, false as is_good_move, 'high' as severity,"
         " 'business,cx' as routes, 'revenue' as guarded_metric"
     )
@@ -162,6 +164,74 @@ def test_two_ticks_at_once_send_an_alert_once(tmp_path, monkeypatch):
         assert received == [1]
         (row,) = Outbox(path).rows()
         assert row["status"] == "delivered" and row["attempts"] == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_negative_base_keeps_the_sign_of_the_change_in_the_counters():
+    # A revenue alert whose counter NPS went from -10 to -5: +5 points on a base of
+    # size 10 is +50%, and good (higher is better), though -5 / -10 - 1 would be -50%.
+    con = _snapshot(None)
+    con.execute("delete from marts.metric_values")
+    con.execute(
+        "insert into marts.metric_values values"
+        " ('nps', 'month', date '2026-09-01', 'all', 'all', -5.0, 5.0, -10.0)"
+    )
+    con.execute(
+        "update marts.metric_alerts set alert_key = 'rule:revenue', alert_kind = 'rule',"
+        " metric = 'revenue', value = 120.0, baseline_value = 100.0, change = 20.0,"
+        " change_pct = 0.2, unit = 'currency', is_good_move = true, routes = 'business',"
+        " guarded_metric = null"
+    )
+    (item,) = evaluate_snapshot(con)
+    assert "Counter-metrics:\n- nps +50.0% (good)" in item.alert.text
+
+
+def test_two_routes_on_one_default_target_get_one_copy(tmp_path, monkeypatch):
+    # business and cx have no targets of their own: both fall back to the default
+    # webhook, which gets the counter alert once.
+    monkeypatch.setenv("FLYWHEEL_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    box = Outbox(tmp_path / "outbox.sqlite")
+    assert box.enqueue("k", ("business", "cx"), Alert("t", "x")) == 1
+    monkeypatch.setenv("FLYWHEEL_ALERT_ROUTE_CX_WEBHOOK_URL", "http://127.0.0.1:9/cx")
+    box2 = Outbox(tmp_path / "outbox2.sqlite")
+    assert box2.enqueue("k", ("business", "cx"), Alert("t", "x")) == 2  # now two targets
+
+
+def test_an_alert_queued_before_any_target_reaches_the_target_configured_later(
+    tmp_path, monkeypatch
+):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server API)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(1)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    for name in ("FLYWHEEL_ALERT_WEBHOOK_URL", "FLYWHEEL_ALERT_SMTP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    box = Outbox(tmp_path / "outbox.sqlite", retry_base_s=0)
+    box.enqueue("run:1", DATA_ROUTE, Alert("run failed", "x"), now=1000.0)
+    assert box.deliver_due(now=1000.0).pending == 1  # nowhere to send: kept
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(
+            "FLYWHEEL_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{server.server_address[1]}/h"
+        )
+        box.deliver_due(now=1001.0)  # handed to the webhook configured now
+        status = box.deliver_due(now=1002.0)
+        assert (status.sent, status.pending, received) == (1, 0, [1])
+        assert sorted(r["status"] for r in box.rows()) == ["delivered", "superseded"]
     finally:
         server.shutdown()
         server.server_close()

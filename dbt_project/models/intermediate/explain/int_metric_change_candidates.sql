@@ -9,6 +9,7 @@
 {%- set min_effect = var('explain_min_effect') %}
 {%- set min_size = var('explain_min_segment_size') %}
 {%- set item_level_metrics = ['revenue', 'cogs', 'gross_margin'] %}
+{%- set distinct_count_metrics = ['paying_customers'] %}
 
 with metric_values as (
     select * from {{ ref('mart_metric_values') }}
@@ -238,13 +239,16 @@ shares as (
         coalesce({{ safe_divide('paired.d1', 'compared_totals.total_denominator') }}, 0) as weight,
         coalesce({{ safe_divide('paired.d0', 'compared_totals.total_base_denominator') }}, 0) as base_weight,
         -- the rest of the data: the total without the segment (0, not rounding
-        -- noise, where the segment is all of it)
-        case when catalog.is_ratio then
+        -- noise, where the segment is all of it); none for a distinct count,
+        -- where a customer counts in every segment they bought in
+        case when paired.metric in ('{{ distinct_count_metrics | join("', '") }}') then null
+            when catalog.is_ratio then
             catalog.scale * {{ safe_divide('compared_totals.total_numerator - paired.n1', 'compared_totals.total_denominator - paired.d1') }}
             when abs(compared_totals.total_value - paired.n1) <= 1e-9 * abs(compared_totals.total_value) then 0
             else compared_totals.total_value - paired.n1
         end as rest_value,
-        case when catalog.is_ratio then
+        case when paired.metric in ('{{ distinct_count_metrics | join("', '") }}') then null
+            when catalog.is_ratio then
             catalog.scale * {{ safe_divide('compared_totals.total_base_numerator - paired.n0', 'compared_totals.total_base_denominator - paired.d0') }}
             when abs(compared_totals.total_base_value - paired.n0) <= 1e-9 * abs(compared_totals.total_base_value) then 0
             else compared_totals.total_base_value - paired.n0
@@ -270,10 +274,8 @@ effects as (
             (weight + base_weight) / 2 * (segment_value - segment_base_value)
         end as rate_effect,
         {{ safe_divide('rest_value', 'rest_base_value') }} - 1 as rest_change_pct,
-        case when is_ratio
-            then abs(total_value + total_base_value) / 2
-            else (abs(total_value) + abs(total_base_value)) / 2
-        end as metric_level
+        -- the metric's size, so a ratio near 0 (NPS from +3 to -3) keeps a floor
+        (abs(total_value) + abs(total_base_value)) / 2 as metric_level
     from shares
 ),
 

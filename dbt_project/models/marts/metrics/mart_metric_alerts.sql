@@ -1,10 +1,11 @@
 {#- The metric moves owners should hear about (docs/alerts.md), on the newest
     complete period of each grain:
       rule: a rule of seeds/metric_alert_rules.csv whose metric moved beyond
-        its tolerance against its baseline, with enough sample behind it;
+        its tolerance against its baseline (change / |baseline|), with enough
+        sample behind it; same_weekday_median_4w applies at day grain only;
       counter: a counter metric that moved the bad way (beyond var
-        alert_counter_tolerance) while the main metric it guards improved, for
-        the owners of both.
+        alert_counter_tolerance, not on a small sample) while the main metric
+        it guards improved, for the owners of both.
     The alert sensor delivers them (orchestration/lib/metric_alerts.py),
     adds the contributions and segments behind each, and withholds those
     whose feeds cannot be trusted. alert_key (metric, cut, period, rule) makes
@@ -78,6 +79,7 @@ weekday_medians as (
             cast({{ dbt.dateadd('day', -28, 'current_values.period_start') }} as date)
         )
     where current_values.baseline = 'same_weekday_median_4w'
+        and current_values.grain = 'day'
     group by
         current_values.metric,
         current_values.grain,
@@ -135,7 +137,8 @@ rule_alerts as (
         value,
         baseline_value,
         value - baseline_value as change,
-        {{ safe_divide('value', 'baseline_value') }} - 1 as change_pct,
+        -- of the baseline's size: a negative base (NPS -10) keeps the change's sign
+        {{ safe_divide('value - baseline_value', 'abs(baseline_value)') }} as change_pct,
         tolerance,
         sample,
         direction,
@@ -145,7 +148,7 @@ rule_alerts as (
     from rule_checks
     where baseline_value is not null
         and baseline_value <> 0
-        and abs({{ safe_divide('value', 'baseline_value') }} - 1) > tolerance
+        and abs({{ safe_divide('value - baseline_value', 'abs(baseline_value)') }}) > tolerance
         and (min_sample is null or coalesce(sample, 0) >= min_sample)
 ),
 
@@ -162,7 +165,7 @@ counter_alerts as (
         counter_value.value,
         counter_value.previous_value as baseline_value,
         counter_value.change,
-        counter_value.change_pct,
+        {{ safe_divide('counter_value.change', 'abs(counter_value.previous_value)') }} as change_pct,
         cast({{ var('alert_counter_tolerance') }} as double) as tolerance,
         cast(coalesce(counter_value.sample_size, counter_value.denominator) as double) as sample,
         counter_tree.direction,
@@ -192,8 +195,10 @@ counter_alerts as (
         -- the guarded metric improved
         and ((guarded_tree.direction = 'higher' and guarded_value.change > 0)
             or (guarded_tree.direction = 'lower' and guarded_value.change < 0))
-        -- the counter moved the bad way beyond the tolerance
-        and abs(counter_value.change_pct) > {{ var('alert_counter_tolerance') }}
+        -- the counter moved the bad way beyond the tolerance, on a sample large enough
+        and abs({{ safe_divide('counter_value.change', 'abs(counter_value.previous_value)') }})
+            > {{ var('alert_counter_tolerance') }}
+        and not coalesce(counter_value.is_small_sample, false)
         and ((counter_tree.direction = 'higher' and counter_value.change < 0)
             or (counter_tree.direction = 'lower' and counter_value.change > 0))
 ),

@@ -38,6 +38,7 @@
 {%- set absorb = var('explain_absorb_share') %}
 {%- set max_segments = var('explain_max_segments') %}
 {%- set segment_keys = 'metric, grain, period_start, comparison' %}
+{%- set money_metrics = ['revenue', 'cogs', 'gross_margin', 'marketing_spend'] %}
 
 with above_noise as (
     select * from {{ ref('int_metric_change_candidates') }}
@@ -73,6 +74,9 @@ duplicates as (
         and later.d1 = earlier.d1
         and later.n0 = earlier.n0
         and later.d0 = earlier.d0
+        -- equal counts can be a coincidence (40 -> 25 leads in a channel and a
+        -- region); equal numerators and denominators, or equal sums of money, are not
+        and (later.is_ratio or later.metric in ('{{ money_metrics | join("', '") }}'))
         and (earlier.depth < later.depth or (earlier.depth = later.depth and earlier.segment < later.segment))
         and (
             (later.depth = 1 and earlier.depth = 1 and later.dimension_1 <> earlier.dimension_1)
@@ -238,6 +242,34 @@ absorbed as (
         and siblings.same_way = 1
 ),
 
+-- the inner segments that replaced an outer one: they stay, whatever else
+-- holds them
+absorbers as (
+    select distinct
+        nested_effects.metric,
+        nested_effects.grain,
+        nested_effects.period_start,
+        nested_effects.comparison,
+        nested_effects.inner_segment as segment
+    from nested_effects
+    inner join absorbed
+        on nested_effects.metric = absorbed.metric
+        and nested_effects.grain = absorbed.grain
+        and nested_effects.period_start = absorbed.period_start
+        and nested_effects.comparison = absorbed.comparison
+        and nested_effects.outer_segment = absorbed.segment
+    inner join siblings
+        on nested_effects.metric = siblings.metric
+        and nested_effects.grain = siblings.grain
+        and nested_effects.period_start = siblings.period_start
+        and nested_effects.comparison = siblings.comparison
+        and nested_effects.outer_segment = siblings.outer_segment
+        and nested_effects.cut_by = siblings.cut_by
+    where nested_effects.outer_difference * nested_effects.inner_difference > 0
+        and abs(nested_effects.inner_difference) >= {{ absorb }} * abs(nested_effects.outer_difference)
+        and siblings.same_way = 1
+),
+
 -- an inner segment whose outer segment stays: already told by it
 covered as (
     select distinct
@@ -253,7 +285,14 @@ covered as (
         and nested_effects.period_start = absorbed.period_start
         and nested_effects.comparison = absorbed.comparison
         and nested_effects.outer_segment = absorbed.segment
+    left join absorbers
+        on nested_effects.metric = absorbers.metric
+        and nested_effects.grain = absorbers.grain
+        and nested_effects.period_start = absorbers.period_start
+        and nested_effects.comparison = absorbers.comparison
+        and nested_effects.inner_segment = absorbers.segment
     where absorbed.segment is null
+        and absorbers.segment is null
 ),
 
 kept as (
