@@ -222,13 +222,14 @@ siblings as (
 -- cut that moves its way, with at least var explain_absorb_share of its
 -- unexpected change): replaced by that one. Two campaigns of a channel
 -- falling together leave the channel as the story.
-absorbed as (
-    select distinct
+absorptions as (
+    select
         nested_effects.metric,
         nested_effects.grain,
         nested_effects.period_start,
         nested_effects.comparison,
-        nested_effects.outer_segment as segment
+        nested_effects.outer_segment,
+        nested_effects.inner_segment
     from nested_effects
     inner join siblings
         on nested_effects.metric = siblings.metric
@@ -242,32 +243,16 @@ absorbed as (
         and siblings.same_way = 1
 ),
 
+absorbed as (
+    select distinct metric, grain, period_start, comparison, outer_segment as segment
+    from absorptions
+),
+
 -- the inner segments that replaced an outer one: they stay, whatever else
 -- holds them
 absorbers as (
-    select distinct
-        nested_effects.metric,
-        nested_effects.grain,
-        nested_effects.period_start,
-        nested_effects.comparison,
-        nested_effects.inner_segment as segment
-    from nested_effects
-    inner join absorbed
-        on nested_effects.metric = absorbed.metric
-        and nested_effects.grain = absorbed.grain
-        and nested_effects.period_start = absorbed.period_start
-        and nested_effects.comparison = absorbed.comparison
-        and nested_effects.outer_segment = absorbed.segment
-    inner join siblings
-        on nested_effects.metric = siblings.metric
-        and nested_effects.grain = siblings.grain
-        and nested_effects.period_start = siblings.period_start
-        and nested_effects.comparison = siblings.comparison
-        and nested_effects.outer_segment = siblings.outer_segment
-        and nested_effects.cut_by = siblings.cut_by
-    where nested_effects.outer_difference * nested_effects.inner_difference > 0
-        and abs(nested_effects.inner_difference) >= {{ absorb }} * abs(nested_effects.outer_difference)
-        and siblings.same_way = 1
+    select distinct metric, grain, period_start, comparison, inner_segment as segment
+    from absorptions
 ),
 
 -- an inner segment whose outer segment stays: already told by it
