@@ -55,6 +55,9 @@ CONTRACT_TABLES = (
     "dim_channels",
     "dim_stores",
 )
+# Written by publish itself (not dbt): when, which run, each feed's state, the gate's
+# verdicts and the quarantine counts (docs/bi.md, "Data status").
+PUBLISH_STATUS_TABLES = ("publish_info", "publish_checks", "publish_quarantine")
 # Tables that are never legitimately empty (seeds, or the heart of the contract):
 # an empty one means a broken build, and publishing it would blank every dashboard.
 NON_EMPTY_TABLES = ("metric_values", "metric_tree", "dim_channels", "dim_stores")
@@ -203,6 +206,47 @@ def _publish_info_sql(has_gate_results: bool) -> str:
     )
 
 
+def _publish_checks_sql(has_gate_results: bool) -> list[str]:
+    """The data-status tables beside publish_info (docs/bi.md), counts and verdicts only:
+    publish_checks, each feed's latest gate run per checkpoint, rule and severity (checks,
+    failed, the first failed check's message); publish_quarantine, rows held per feed and
+    rule (the rows themselves stay in the restricted file)."""
+    checks = (
+        """
+        create or replace temp table publish_checks as
+        select g.run_id, g.feed, g.checkpoint, g.rule, g.severity,
+            count(*) as checks,
+            count(*) filter (where not g.passed) as failed,
+            sum(g.rows)::bigint as rows_checked,
+            min(g.message) filter (where not g.passed) as first_failed_message,
+            max(g.checked_at) as checked_at
+        from quality.gate_results g
+        where g.run_id = (
+            select max_by(r.run_id, r.checked_at) from quality.gate_results r where r.feed = g.feed)
+        group by all
+        order by g.feed, g.checkpoint, g.rule, g.severity
+        """
+        if has_gate_results
+        else """
+        create or replace temp table publish_checks as
+        select null::varchar as run_id, null::varchar as feed, null::varchar as checkpoint,
+            null::varchar as rule, null::varchar as severity, 0::bigint as checks,
+            0::bigint as failed, 0::bigint as rows_checked,
+            null::varchar as first_failed_message, null::timestamp as checked_at
+        where false
+        """
+    )
+    quarantine = """
+        create or replace temp table publish_quarantine as
+        select feed, rule, count(*) as quarantined_rows, count(distinct file_id) as files,
+            min(quarantined_at) as first_quarantined_at, max(quarantined_at) as last_quarantined_at
+        from meta.quarantine
+        group by all
+        order by feed, rule
+    """
+    return [checks, quarantine]
+
+
 # --- stale temp files ------------------------------------------------------------
 
 
@@ -304,7 +348,7 @@ def audit_snapshot(
     report = AuditReport(tables={})
     try:
         present = set(_marts_tables(con))
-        for t in CONTRACT_TABLES + ("publish_info",):
+        for t in CONTRACT_TABLES + PUBLISH_STATUS_TABLES:
             if t not in present:
                 problems.append(f"table marts.{t} missing from the new file")
         for t, (n_exp, sum_exp) in expected.items():
@@ -398,7 +442,11 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         ).fetchone()[0]
     )
     con.execute(_publish_info_sql(has_gate_results), {"built": built_at, "run": run_id})
-    sources = {t: f"marts.{_q(t)}" for t in tables} | {"publish_info": "temp.main.publish_info"}
+    for sql in _publish_checks_sql(has_gate_results):
+        con.execute(sql)
+    sources = {t: f"marts.{_q(t)}" for t in tables} | {
+        t: f"temp.main.{t}" for t in PUBLISH_STATUS_TABLES
+    }
     expected = {t: table_fingerprint(con, src) for t, src in sources.items()}
 
     # 1. write: the DuckDB file, complete and checkpointed (no WAL) before anyone can see it.

@@ -30,7 +30,7 @@ def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def table_checksums(
-    con: duckdb.DuckDBPyConnection, schema: str = "marts", skip=("publish_info",)
+    con: duckdb.DuckDBPyConnection, schema: str = "marts", skip=("publish_info", "publish_checks")
 ) -> dict:
     tables = [
         r[0]
@@ -59,7 +59,7 @@ def published_checksums(path: Path) -> tuple[set[str], dict]:
         con.close()
 
 
-def parquet_checksums(folder: Path, skip=("publish_info",)) -> dict:
+def parquet_checksums(folder: Path, skip=("publish_info", "publish_checks")) -> dict:
     con = duckdb.connect()
     out = {}
     for p in sorted(folder.glob("*.parquet")):

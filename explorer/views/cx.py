@@ -1,0 +1,88 @@
+"""Customer experience: NPS, CSI and CSAT by store and region, ranks, top problems, CSI by
+weekday. The callback list (restricted, with contact data) is never read here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer import common, fmt, model
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def rank_text(rank, change, small) -> str:
+    if small is True or fmt.missing(rank):
+        return "not ranked (small sample)"
+    text = f"#{int(rank)}"
+    if not fmt.missing(change) and change != 0:
+        # rank_change > 0: moved up (previous rank minus this one: marts.store_rating)
+        text += f" ({'+' if change > 0 else ''}{int(change)})"
+    return text
+
+
+def store_table(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "store": df["store_id"] + " " + df["store_name"].fillna(""),
+        "region": df["region"],
+        "NPS": [fmt.value(v, "score", "") for v in df["nps"]],
+        "NPS respondents": df["nps_respondents"],
+        "NPS rank": [rank_text(*a) for a in zip(df["nps_rank"], df["nps_rank_change"],
+                                                df["nps_is_small_sample"], strict=True)],
+        "CSI": [fmt.value(v, "score", "") for v in df["csi"]],
+        "CSI respondents": df["csi_respondents"],
+        "CSI rank": [rank_text(*a) for a in zip(df["csi_rank"], df["csi_rank_change"],
+                                                df["csi_is_small_sample"], strict=True)],
+        "CSAT": [fmt.value(v, "ratio", "") for v in df["csat"]],
+        "CSAT answers": df["csat_respondents"],
+    })
+    return out
+
+
+def render() -> None:
+    snap = common.snapshot()
+    common.snapshot_caption(snap)
+    st.title("Customer experience")
+    months = model.cx_months(snap)
+    if not months:
+        st.warning("No survey answers in this snapshot.")
+        return
+    wanted = common.param("period")
+    wanted = wanted or f"{model.default_period(snap, 'month')}"
+    index = next((i for i, m in enumerate(months) if f"{m}" == wanted), 0)
+    month = st.sidebar.selectbox("Month", months, index=index,
+                                 format_func=lambda d: fmt.period_label(d, "month"))
+    st.markdown(f"**{fmt.period_label(month, 'month')}**. Stores with fewer respondents than "
+                "the minimum (var cx_min_respondents) are shown but not ranked.")
+    st.subheader("Stores")
+    st.dataframe(store_table(model.store_rating(snap, month)), hide_index=True,
+                 use_container_width=True)
+
+    st.subheader("Regions")
+    reg = model.regions(snap, month)
+    if not reg.empty:
+        units = {"nps": "score", "csi": "score", "csat": "ratio"}
+        reg["shown"] = [
+            fmt.value(v, units[m], "") + (" °" if s is True else "")
+            for v, m, s in zip(reg["value"], reg["metric"], reg["is_small_sample"], strict=True)
+        ]
+        wide = reg.pivot(index="region", columns="metric", values="shown").reset_index()
+        n = reg.pivot(index="region", columns="metric", values="sample_size").add_suffix(" answers")
+        st.dataframe(wide.merge(n.reset_index(), on="region"), hide_index=True)
+        st.caption("° small sample")
+
+    st.subheader("Top problems per store")
+    problems = model.top_problems(snap, month)
+    if problems.empty:
+        st.write("No low scores this month.")
+    else:
+        problems["low-score share"] = [fmt.value(v, "ratio", "") for v in problems["low_score_share"]]
+        st.dataframe(problems.drop(columns=["low_score_share"]), hide_index=True)
+
+    st.subheader("CSI by weekday")
+    wd = model.csi_by_weekday(snap, month)
+    if not wd.empty:
+        wd["day"] = [WEEKDAYS[d - 1] for d in wd["iso_day_of_week"]]
+        grid = wd.pivot(index="store_id", columns="day", values="csi").reindex(
+            columns=[d for d in WEEKDAYS if d in set(wd["day"])])
+        st.dataframe(grid.round(2), use_container_width=True)
