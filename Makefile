@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-dev setup-spark browser demo run ui test lint format docs gx-docs bench clean
+.PHONY: help setup setup-dev setup-spark browser demo run ui explore report test lint format docs gx-docs bench clean
 .DEFAULT_GOAL := help
 
 help:  ## list the verbs
@@ -52,11 +52,24 @@ run: $(ENGINE_SETUP)  ## run the pipeline on $$FLYWHEEL_LANDING_DIR
 	$(BIN)/python -m orchestration.cli run
 
 UI_PORT ?= 3000
+EXPLORE_PORT ?= 8501
+# Offline and local: no usage statistics, no file watcher, bound to 127.0.0.1 only.
+STREAMLIT_FLAGS := --server.address 127.0.0.1 --server.headless true \
+  --browser.gatherUsageStats false --server.fileWatcherType none --client.toolbarMode viewer
 GX_DOCS_PORT ?= 8502
 
 ui: setup  ## open the Dagster UI on http://127.0.0.1:3000 (UI_PORT=...)
 	$(BIN)/python -m orchestration.cli prepare-home
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(UI_PORT)
+
+explore: setup  ## the explorer (tree, why, channels, CX, data status) on http://127.0.0.1:8501
+	@test -f "$(FLYWHEEL_DATA_DIR)/published/flywheel.duckdb" || { \
+	  echo "No published snapshot in $(FLYWHEEL_DATA_DIR)/published: run make demo or make run first."; exit 1; }
+	@echo "Explorer on http://127.0.0.1:$(EXPLORE_PORT) (reads $(FLYWHEEL_DATA_DIR)/published/flywheel.duckdb; Ctrl-C stops it)"
+	$(BIN)/streamlit run explorer/app.py --server.port $(EXPLORE_PORT) $(STREAMLIT_FLAGS)
+
+report: setup  ## write the monthly report of the last complete month (published/reports/)
+	$(BIN)/python -m orchestration.cli report
 
 test: setup-spark browser  ## the test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
 	$(BIN)/python -m pytest
@@ -69,12 +82,12 @@ browser:
 	  else echo "The browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
 lint: setup-dev  ## ruff lint and format check
-	$(BIN)/ruff check orchestration tests benchmarks
-	$(BIN)/ruff format --check orchestration tests benchmarks
+	$(BIN)/ruff check orchestration explorer tests benchmarks
+	$(BIN)/ruff format --check orchestration explorer tests benchmarks
 
 format: setup-dev  ## ruff format and fixes
-	$(BIN)/ruff format orchestration tests benchmarks
-	$(BIN)/ruff check --fix orchestration tests benchmarks
+	$(BIN)/ruff format orchestration explorer tests benchmarks
+	$(BIN)/ruff check --fix orchestration explorer tests benchmarks
 
 docs: setup  ## dbt docs site, offline, one HTML file: data/dbt_docs/static_index.html
 	$(BIN)/python -m orchestration.cli docs

@@ -80,7 +80,9 @@ def snapshot_caption(snap: Snapshot) -> None:
     info = model.data_status(snap)["feeds"]
     if not info.empty:
         built = info["built_at"].iloc[0]
-        st.sidebar.caption(f"Snapshot built {built:%Y-%m-%d %H:%M} UTC · run {info['run_id'].iloc[0][:8]}")
+        st.sidebar.caption(
+            f"Snapshot built {built:%Y-%m-%d %H:%M} UTC · run {info['run_id'].iloc[0][:8]}"
+        )
     st.sidebar.caption(f"Reading {snap.path}")
 
 
@@ -97,5 +99,6 @@ def picture(svg_html: str, css_class: str, max_height: int | None = None) -> Non
     """Inline SVG on the page. st.markdown keeps SVG (st.html's sanitiser drops it); the
     SVG is built from mart rows with every text escaped (explorer.svg.esc)."""
     style = f"overflow:auto;max-height:{max_height}px" if max_height else "overflow:auto"
-    st.markdown(f'<div class="{css_class}" style="{style}">{svg_html}</div>',
-                unsafe_allow_html=True)
+    st.markdown(
+        f'<div class="{css_class}" style="{style}">{svg_html}</div>', unsafe_allow_html=True
+    )

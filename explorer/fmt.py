@@ -102,8 +102,25 @@ def period_label(start: date, grain: str) -> str:
 
 def label(metric: str) -> str:
     """'orders_per_paying_customer' -> 'Orders per paying customer'; acronyms kept."""
-    acronyms = {"aov", "cac", "cpl", "cpql", "cpc", "cpm", "ctr", "nps", "csi", "csat", "ltv",
-                "roas", "roi", "arpu", "arppu", "cx", "yoy"}
+    acronyms = {
+        "aov",
+        "cac",
+        "cpl",
+        "cpql",
+        "cpc",
+        "cpm",
+        "ctr",
+        "nps",
+        "csi",
+        "csat",
+        "ltv",
+        "roas",
+        "roi",
+        "arpu",
+        "arppu",
+        "cx",
+        "yoy",
+    }
     words = [w.upper() if w in acronyms else w for w in metric.split("_")]
     text = " ".join(words)
     return text[0].upper() + text[1:]

@@ -19,8 +19,18 @@ COMPARISONS = {"previous_period": "previous period", "year_earlier": "a year ear
 FILTER_DIMENSIONS = ("channel", "region", "store", "sales_channel", "fulfilment")
 # Channel economics (docs/metrics.md): the marketing metrics per channel and campaign.
 CHANNEL_METRICS = (
-    "marketing_spend", "leads", "cpl", "qualification_rate", "cpql", "qualified_leads",
-    "acquired_customers", "cac", "roas", "channel_roi", "ltv_cac", "payback_months",
+    "marketing_spend",
+    "leads",
+    "cpl",
+    "qualification_rate",
+    "cpql",
+    "qualified_leads",
+    "acquired_customers",
+    "cac",
+    "roas",
+    "channel_roi",
+    "ltv_cac",
+    "payback_months",
 )
 CX_METRICS = ("nps", "csi", "csat")
 

@@ -20,8 +20,15 @@ COLOURS = {  # fill, border, text of a verdict
     fmt.FLAT: ("#f1f3f4", "#80868b", "#3c4043"),
 }
 NO_DATA = ("#ffffff", "#bdc1c6", "#80868b")
-RELATION_ORDER = {"summand": 0, "factor": 1, "subtrahend": 2, "divisor": 3, "derived": 4,
-                  "driver": 5, "counter": 6}
+RELATION_ORDER = {
+    "summand": 0,
+    "factor": 1,
+    "subtrahend": 2,
+    "divisor": 3,
+    "derived": 4,
+    "driver": 5,
+    "counter": 6,
+}
 FONT = "font-family:DejaVu Sans,Arial,Helvetica,sans-serif"
 
 
@@ -82,7 +89,9 @@ def tree_layout(nodes: pd.DataFrame, w: float, h: float, gap_x: float, gap_y: fl
 
 
 def tree(
-    nodes: pd.DataFrame, currency: str, link: Callable[[str], str] | None = None,
+    nodes: pd.DataFrame,
+    currency: str,
+    link: Callable[[str], str] | None = None,
     selected: str | None = None,
 ) -> str:
     """The metric tree: per node value, change vs previous period and vs a year earlier,
@@ -135,7 +144,9 @@ def _node(r, b: Box, w: float, h: float, currency: str, link, selected: bool) ->
     title = f"{fmt.label(r.metric)}: {r.description}"
     x, y = b.x, b.y
     parts = [
-        f'<g class="node" data-metric="{esc(r.metric)}" data-verdict="{v if has else "none"}">',
+        # the mart's value as it is, for a reader that wants the figure (and for the tests)
+        f'<g class="node" data-metric="{esc(r.metric)}" data-verdict="{v if has else "none"}" '
+        f'data-value="{"" if not has else repr(float(r.value))}">',
         f"<title>{esc(title)}</title>",
         f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" rx="6" fill="{fill}" '
         f'stroke="{"#1a73e8" if selected else border}" stroke-width="{3 if selected else 1.5}"{dash}/>',
@@ -160,8 +171,10 @@ def _node(r, b: Box, w: float, h: float, currency: str, link, selected: bool) ->
     parts.append("</g>")
     body = "".join(parts)
     if link:
-        return (f'<a href="{esc(link(r.metric))}" target="_self" '
-                f'style="text-decoration:none">{body}</a>')
+        return (
+            f'<a href="{esc(link(r.metric))}" target="_self" '
+            f'style="text-decoration:none">{body}</a>'
+        )
     return body
 
 
@@ -172,8 +185,9 @@ def _clip(text: str, n: int) -> str:
 # --- waterfall ---------------------------------------------------------------------
 
 
-def waterfall(steps: list[tuple[str, float, str]], total_label: str, total: float,
-              unit: str, currency: str) -> str:
+def waterfall(
+    steps: list[tuple[str, float, str]], total_label: str, total: float, unit: str, currency: str
+) -> str:
     """Horizontal waterfall: each (label, contribution, verdict) moves the running sum from
     the previous step's end; the last bar is the whole change (the steps add up to it)."""
     row, label_w, bar_w, value_w = 30.0, 250.0, 420.0, 130.0
@@ -198,23 +212,38 @@ def waterfall(steps: list[tuple[str, float, str]], total_label: str, total: floa
     for i, ((name, c, v), (a, b)) in enumerate(zip(steps, ends, strict=True)):
         y = i * row + 4
         colour = COLOURS[v][1]
-        out.append(_bar(name, a, b, y, row, sx, colour, fmt.signed(c, unit, currency), "step"))
+        out.append(_bar(name, a, b, c, y, row, sx, colour, fmt.signed(c, unit, currency), "step"))
     y = len(steps) * row + 4
     colour = "#1a73e8"
-    out.append(_bar(total_label, 0.0, total, y, row, sx, colour,
-                    fmt.signed(total, unit, currency), "total", bold=True))
+    out.append(
+        _bar(
+            total_label,
+            0.0,
+            total,
+            total,
+            y,
+            row,
+            sx,
+            colour,
+            fmt.signed(total, unit, currency),
+            "total",
+            bold=True,
+        )
+    )
     out.append("</svg>")
     return "".join(out)
 
 
-def _bar(name, a, b, y, row, sx, colour, text, cls, bold=False) -> str:
+def _bar(name, a, b, amount, y, row, sx, colour, text, cls, bold=False) -> str:
+    """One row of the waterfall: a bar from a to b; data-amount carries b - a as given."""
     x0, x1 = sorted((sx(a), sx(b)))
     weight = ' font-weight="bold"' if bold else ""
     return (
-        f'<g class="{cls}"><text x="4" y="{y + row * 0.6:.0f}"{weight}>{esc(_clip(name, 38))}</text>'
+        f'<g class="{cls}" data-amount="{float(amount)!r}">'
+        f'<text x="4" y="{y + row * 0.6:.0f}"{weight}>{esc(_clip(name, 38))}</text>'
         f'<rect x="{x0:.1f}" y="{y + 4:.0f}" width="{max(x1 - x0, 1):.1f}" height="{row - 10:.0f}" '
         f'fill="{colour}"/>'
-        f'<text x="{sx(max(a, b)) + 6 if b >= a else sx(max(a, b)) + 6:.0f}" '
+        f'<text x="{sx(max(a, b)) + 6:.0f}" '
         f'y="{y + row * 0.6:.0f}"{weight}>{esc(text)}</text></g>'
     )
 
@@ -239,30 +268,44 @@ def trend(df: pd.DataFrame, unit: str, currency: str, grain: str) -> str:
     def py(v: float) -> float:
         return 10 + (hi - v) / (hi - lo) * (h - bottom - 20)
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
-           f'role="img" aria-label="trend" style="{FONT};font-size:11px">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
+        f'role="img" aria-label="trend" style="{FONT};font-size:11px">'
+    ]
     for k in range(5):
         v = lo + (hi - lo) * k / 4
-        out.append(f'<line x1="{left}" x2="{w - 10}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
-                   f'stroke="#e8eaed"/><text x="{left - 6}" y="{py(v) + 4:.1f}" '
-                   f'text-anchor="end" fill="#5f6368">{esc(fmt.value(v, unit, currency))}</text>')
-    for col, colour, dash, name in (("year_earlier_value", "#9aa0a6", ' stroke-dasharray="5,4"',
-                                     "a year earlier"), ("value", "#1a73e8", "", "this period")):
+        out.append(
+            f'<line x1="{left}" x2="{w - 10}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
+            f'stroke="#e8eaed"/><text x="{left - 6}" y="{py(v) + 4:.1f}" '
+            f'text-anchor="end" fill="#5f6368">{esc(fmt.value(v, unit, currency))}</text>'
+        )
+    for col, colour, dash, name in (
+        ("year_earlier_value", "#9aa0a6", ' stroke-dasharray="5,4"', "a year earlier"),
+        ("value", "#1a73e8", "", "this period"),
+    ):
         pts = [(px(i), py(v)) for i, v in enumerate(df[col]) if not fmt.missing(v)]
         if pts:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                       f'stroke-width="2"{dash} class="{col}"><title>{name}</title></polyline>')
+            out.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"{dash} class="{col}"><title>{name}</title></polyline>'
+            )
     for i, r in enumerate(df.itertuples()):
         if not fmt.missing(r.value):
             hollow = "#ffffff" if r.is_complete is False else "#1a73e8"
-            out.append(f'<circle cx="{px(i):.1f}" cy="{py(r.value):.1f}" r="3.5" fill="{hollow}" '
-                       f'stroke="#1a73e8"><title>{esc(fmt.period_label(r.period_start, grain))}: '
-                       f'{esc(fmt.value(r.value, unit, currency))}</title></circle>')
+            out.append(
+                f'<circle cx="{px(i):.1f}" cy="{py(r.value):.1f}" r="3.5" fill="{hollow}" '
+                f'stroke="#1a73e8"><title>{esc(fmt.period_label(r.period_start, grain))}: '
+                f"{esc(fmt.value(r.value, unit, currency))}</title></circle>"
+            )
         if i % max(1, n // 7) == 0 or i == n - 1:
             label = f"{r.period_start:%b %y}" if grain == "month" else f"{r.period_start:%d %b}"
-            out.append(f'<text x="{px(i):.1f}" y="{h - bottom + 16}" text-anchor="middle" '
-                       f'fill="#5f6368">{esc(label)}</text>')
-    out.append(f'<text x="{left}" y="{h - 6}" fill="#5f6368">— this period   '
-               f'- - a year earlier   ○ incomplete</text></svg>')
+            out.append(
+                f'<text x="{px(i):.1f}" y="{h - bottom + 16}" text-anchor="middle" '
+                f'fill="#5f6368">{esc(label)}</text>'
+            )
+    out.append(
+        f'<text x="{left}" y="{h - 6}" fill="#5f6368">— this period   '
+        f"- - a year earlier   ○ incomplete</text></svg>"
+    )
     return "".join(out)

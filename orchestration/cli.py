@@ -393,6 +393,11 @@ def print_summary() -> None:
     print("dbt docs (lineage, every column):      make docs")
     if not s.published_path.exists():
         return
+    print("Explorer (the tree, why it moved, channels, CX, data status):")
+    print("                                       make explore   (then http://127.0.0.1:8501)")
+    reports = sorted((s.published_path.parent / "reports").glob("flywheel-report-*.html"))
+    if reports:
+        print(f"Monthly report (one offline HTML file): {reports[-1]}")
     from orchestration.lib.publish import connect_bi
 
     con = connect_bi(s.published_path)
@@ -492,6 +497,8 @@ def demo(orders: int, fresh: bool) -> int:
     else:
         print(f"Using existing demo landing data in {s.landing_dir} (make clean to regenerate)")
     ok = run_pipeline()
+    if ok:
+        ok = run_pipeline("monthly_report_job")
     print_summary()
     if not ok:
         print_next_steps()
@@ -514,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml")
     sub.add_parser("summary", help="print what was loaded and quarantined")
     sub.add_parser("docs", help="build dbt's documentation site (offline, one HTML file)")
+    sub.add_parser("report", help="write the monthly report of the last complete month")
     args = parser.parse_args(argv)
     if args.cmd == "demo":
         return demo(args.orders, args.fresh)
@@ -530,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "docs":
         return build_docs()
+    if args.cmd == "report":
+        return 0 if run_pipeline("monthly_report_job") else 1
     if args.cmd == "summary":
         print_summary()
         return 0

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs import alerts as alert_defs
 from orchestration.defs import cx
 from orchestration.defs import quality as quality_defs
+from orchestration.defs import report as report_defs
 from orchestration.defs.ingest import ingest_assets, ingest_job
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.schedules import PIPELINE_JOB, daily_schedule, landing_sensor
@@ -20,8 +21,8 @@ pipeline_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[*ingest_assets, *quality_defs.assets, *engine_assets(), *cx.assets],
     asset_checks=[*quality_defs.asset_checks],
-    jobs=[ingest_job, pipeline_job, *cx.jobs],
-    schedules=[daily_schedule, *cx.schedules],
+    jobs=[ingest_job, pipeline_job, *cx.jobs, *report_defs.jobs],
+    schedules=[daily_schedule, *cx.schedules, *report_defs.schedules],
     sensors=[landing_sensor, *alert_defs.sensors],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource},
 )

@@ -3,31 +3,10 @@ by its own window (metric_values.is_complete of that metric), small samples mark
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from explorer import common, fmt, model
-
-NOT_FINAL, SMALL = "*", "°"
-
-
-def channel_table(long: pd.DataFrame, units: dict[str, str], cur: str) -> pd.DataFrame:
-    """One row per channel (its total) followed by its campaigns; cells are display strings."""
-    rows = []
-    for (channel, campaign), g in long.groupby(["channel", "campaign"], dropna=False, sort=True):
-        row = {"channel": channel, "campaign": "(channel total)" if pd.isna(campaign) else campaign}
-        for r in g.itertuples():
-            text = fmt.value(r.value, units.get(r.metric, ""), cur)
-            if not fmt.missing(r.value):
-                text += (NOT_FINAL if r.is_complete is False else "") + (
-                    SMALL if r.is_small_sample is True else "")
-            row[r.metric] = text
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    metrics = [m for m in model.CHANNEL_METRICS if m in table.columns]
-    table["_order"] = table["campaign"] != "(channel total)"
-    table = table.sort_values(["channel", "_order", "campaign"]).drop(columns="_order")
-    return table[["channel", "campaign", *metrics]].fillna("")
+from explorer.tables import NOT_FINAL, SMALL, channel_table
 
 
 def render() -> None:
@@ -43,12 +22,15 @@ def render() -> None:
     # default: the month the tree opens on (the last complete one), else the newest
     wanted = wanted or f"{model.default_period(snap, 'month')}"
     index = next((i for i, m in enumerate(months) if f"{m}" == wanted), 0)
-    month = st.sidebar.selectbox("Month", months, index=index,
-                                 format_func=lambda d: fmt.period_label(d, "month"))
+    month = st.sidebar.selectbox(
+        "Month", months, index=index, format_func=lambda d: fmt.period_label(d, "month")
+    )
     units = dict(zip(*[model.tree(snap)[c] for c in ("metric", "unit")], strict=True))
     long = model.channels(snap, month)
-    st.markdown(f"**{fmt.period_label(month, 'month')}**: spend, leads and what they became, "
-                "per channel (total first) and campaign.")
+    st.markdown(
+        f"**{fmt.period_label(month, 'month')}**: spend, leads and what they became, "
+        "per channel (total first) and campaign."
+    )
     st.caption(
         f"{NOT_FINAL} not final yet: the metric's own window after the month is not over "
         "(e.g. leads still being qualified, customers still being acquired, revenue still "
@@ -58,5 +40,6 @@ def render() -> None:
     table = channel_table(long, units, cur)
     st.dataframe(
         table.rename(columns={m: fmt.label(m) for m in model.CHANNEL_METRICS}),
-        hide_index=True, use_container_width=True,
+        hide_index=True,
+        use_container_width=True,
     )

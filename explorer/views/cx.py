@@ -3,40 +3,10 @@ weekday. The callback list (restricted, with contact data) is never read here.""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from explorer import common, fmt, model
-
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def rank_text(rank, change, small) -> str:
-    if small is True or fmt.missing(rank):
-        return "not ranked (small sample)"
-    text = f"#{int(rank)}"
-    if not fmt.missing(change) and change != 0:
-        # rank_change > 0: moved up (previous rank minus this one: marts.store_rating)
-        text += f" ({'+' if change > 0 else ''}{int(change)})"
-    return text
-
-
-def store_table(df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "store": df["store_id"] + " " + df["store_name"].fillna(""),
-        "region": df["region"],
-        "NPS": [fmt.value(v, "score", "") for v in df["nps"]],
-        "NPS respondents": df["nps_respondents"],
-        "NPS rank": [rank_text(*a) for a in zip(df["nps_rank"], df["nps_rank_change"],
-                                                df["nps_is_small_sample"], strict=True)],
-        "CSI": [fmt.value(v, "score", "") for v in df["csi"]],
-        "CSI respondents": df["csi_respondents"],
-        "CSI rank": [rank_text(*a) for a in zip(df["csi_rank"], df["csi_rank_change"],
-                                                df["csi_is_small_sample"], strict=True)],
-        "CSAT": [fmt.value(v, "ratio", "") for v in df["csat"]],
-        "CSAT answers": df["csat_respondents"],
-    })
-    return out
+from explorer.tables import WEEKDAYS, store_table
 
 
 def render() -> None:
@@ -50,13 +20,17 @@ def render() -> None:
     wanted = common.param("period")
     wanted = wanted or f"{model.default_period(snap, 'month')}"
     index = next((i for i, m in enumerate(months) if f"{m}" == wanted), 0)
-    month = st.sidebar.selectbox("Month", months, index=index,
-                                 format_func=lambda d: fmt.period_label(d, "month"))
-    st.markdown(f"**{fmt.period_label(month, 'month')}**. Stores with fewer respondents than "
-                "the minimum (var cx_min_respondents) are shown but not ranked.")
+    month = st.sidebar.selectbox(
+        "Month", months, index=index, format_func=lambda d: fmt.period_label(d, "month")
+    )
+    st.markdown(
+        f"**{fmt.period_label(month, 'month')}**. Stores with fewer respondents than "
+        "the minimum (var cx_min_respondents) are shown but not ranked."
+    )
     st.subheader("Stores")
-    st.dataframe(store_table(model.store_rating(snap, month)), hide_index=True,
-                 use_container_width=True)
+    st.dataframe(
+        store_table(model.store_rating(snap, month)), hide_index=True, use_container_width=True
+    )
 
     st.subheader("Regions")
     reg = model.regions(snap, month)
@@ -76,7 +50,9 @@ def render() -> None:
     if problems.empty:
         st.write("No low scores this month.")
     else:
-        problems["low-score share"] = [fmt.value(v, "ratio", "") for v in problems["low_score_share"]]
+        problems["low-score share"] = [
+            fmt.value(v, "ratio", "") for v in problems["low_score_share"]
+        ]
         st.dataframe(problems.drop(columns=["low_score_share"]), hide_index=True)
 
     st.subheader("CSI by weekday")
@@ -84,5 +60,6 @@ def render() -> None:
     if not wd.empty:
         wd["day"] = [WEEKDAYS[d - 1] for d in wd["iso_day_of_week"]]
         grid = wd.pivot(index="store_id", columns="day", values="csi").reindex(
-            columns=[d for d in WEEKDAYS if d in set(wd["day"])])
+            columns=[d for d in WEEKDAYS if d in set(wd["day"])]
+        )
         st.dataframe(grid.round(2), use_container_width=True)

@@ -15,16 +15,30 @@ def render() -> None:
     status = model.data_status(snap)
     feeds = status["feeds"]
     if not feeds.empty:
-        st.markdown(f"Snapshot built **{feeds['built_at'].iloc[0]:%Y-%m-%d %H:%M} UTC** by "
-                    f"run `{feeds['run_id'].iloc[0]}`.")
+        st.markdown(
+            f"Snapshot built **{feeds['built_at'].iloc[0]:%Y-%m-%d %H:%M} UTC** by "
+            f"run `{feeds['run_id'].iloc[0]}`."
+        )
     stale = feeds[feeds["is_stale"].fillna(False)]
     for r in stale.itertuples():
         st.warning(f"{r.feed}: stale. {r.stale_message}")
     st.subheader("Feeds")
     st.dataframe(
-        feeds[["feed", "delivery", "data_as_of", "is_stale", "files_loaded", "raw_rows",
-               "quarantined_rows", "orphan_rows", "last_file_registered_at"]],
-        hide_index=True, use_container_width=True,
+        feeds[
+            [
+                "feed",
+                "delivery",
+                "data_as_of",
+                "is_stale",
+                "files_loaded",
+                "raw_rows",
+                "quarantined_rows",
+                "orphan_rows",
+                "last_file_registered_at",
+            ]
+        ],
+        hide_index=True,
+        use_container_width=True,
     )
     st.subheader("Quality gate: the last run's verdicts")
     checks = status["publish_checks"]
@@ -34,16 +48,29 @@ def render() -> None:
         failed = checks[checks["failed"] > 0]
         blocking = failed[failed["severity"] == "blocking"]
         if not blocking.empty:
-            st.error(f"{len(blocking)} blocking rule(s) failed: this snapshot was published by "
-                     "an earlier run (a blocking failure stops publishing).")
+            st.error(
+                f"{len(blocking)} blocking rule(s) failed: this snapshot was published by "
+                "an earlier run (a blocking failure stops publishing)."
+            )
         for r in failed[failed["severity"] != "blocking"].itertuples():
             st.warning(f"{r.feed} · {r.rule} ({r.severity}): {r.first_failed_message}")
         if failed.empty:
             st.success("Every rule passed in each feed's latest gate run.")
         st.dataframe(
-            checks[["feed", "checkpoint", "rule", "severity", "checks", "failed", "rows_checked",
-                    "checked_at"]],
-            hide_index=True, use_container_width=True,
+            checks[
+                [
+                    "feed",
+                    "checkpoint",
+                    "rule",
+                    "severity",
+                    "checks",
+                    "failed",
+                    "rows_checked",
+                    "checked_at",
+                ]
+            ],
+            hide_index=True,
+            use_container_width=True,
         )
     st.subheader("Quarantine: rows held back, per feed and rule")
     q = status["publish_quarantine"]
@@ -51,5 +78,7 @@ def render() -> None:
         st.write("No rows in quarantine.")
     else:
         st.dataframe(q, hide_index=True, use_container_width=True)
-        st.caption("Counts only. The rows (with their contact data) are in the restricted "
-                   "file for the data engineer; docs/quality-gate.md.")
+        st.caption(
+            "Counts only. The rows (with their contact data) are in the restricted "
+            "file for the data engineer; docs/quality-gate.md."
+        )

@@ -10,8 +10,13 @@ from explorer import common, fmt, model, svg
 
 
 def why_link(metric: str, grain: str, period, cut: model.Cut) -> str:
-    query = {"metric": metric, "grain": grain, "period": f"{period:%Y-%m-%d}",
-             "dimension": cut.dimension, "value": cut.value}
+    query = {
+        "metric": metric,
+        "grain": grain,
+        "period": f"{period:%Y-%m-%d}",
+        "dimension": cut.dimension,
+        "value": cut.value,
+    }
     return "why?" + urllib.parse.urlencode(query)
 
 
@@ -42,12 +47,27 @@ def render() -> None:
     common.picture(picture, "metric-tree", max_height=1100)
     st.caption("Click a metric to see why it moved.")
     with st.expander("The same numbers as a table"):
-        table = nodes[["metric", "kind", "unit", "value", "change_pct", "yoy", "is_complete",
-                       "is_small_sample"]].copy()
-        table["value"] = [fmt.value(v, u, cur) for v, u in zip(nodes["value"], nodes["unit"],
-                                                                strict=True)]
-        table["vs previous"] = [fmt.change(c, p, u, cur) for c, p, u in
-                                zip(nodes["change"], nodes["change_pct"], nodes["unit"], strict=True)]
-        table["vs year earlier"] = [fmt.change(c, p, u, cur) for c, p, u in
-                                    zip(nodes["yoy_change"], nodes["yoy"], nodes["unit"], strict=True)]
+        table = nodes[
+            [
+                "metric",
+                "kind",
+                "unit",
+                "value",
+                "change_pct",
+                "yoy",
+                "is_complete",
+                "is_small_sample",
+            ]
+        ].copy()
+        table["value"] = [
+            fmt.value(v, u, cur) for v, u in zip(nodes["value"], nodes["unit"], strict=True)
+        ]
+        table["vs previous"] = [
+            fmt.change(c, p, u, cur)
+            for c, p, u in zip(nodes["change"], nodes["change_pct"], nodes["unit"], strict=True)
+        ]
+        table["vs year earlier"] = [
+            fmt.change(c, p, u, cur)
+            for c, p, u in zip(nodes["yoy_change"], nodes["yoy"], nodes["unit"], strict=True)
+        ]
         st.dataframe(table.drop(columns=["change_pct", "yoy"]), hide_index=True)

@@ -28,8 +28,11 @@ def render() -> None:
     metrics = list(tree["metric"])
     wanted = common.param("metric", model.root_metric(snap))
     metric = st.sidebar.selectbox(
-        "Metric", metrics, index=metrics.index(wanted) if wanted in metrics else 0,
-        format_func=fmt.label, key="metric",
+        "Metric",
+        metrics,
+        index=metrics.index(wanted) if wanted in metrics else 0,
+        format_func=fmt.label,
+        key="metric",
     )
     grain = common.pick_grain()
     period = common.pick_period(snap, grain)
@@ -45,8 +48,9 @@ def render() -> None:
     me = nodes[nodes["metric"] == metric].iloc[0]
     st.title(f"Why did {fmt.label(metric)} move?")
     st.caption(me.description)
-    delta, pct = (me.change, me.change_pct) if comparison == "previous_period" else (
-        me.yoy_change, me.yoy)
+    delta, pct = (
+        (me.change, me.change_pct) if comparison == "previous_period" else (me.yoy_change, me.yoy)
+    )
     verdict = fmt.verdict(delta, me.direction)
     st.markdown(
         f"**{fmt.label(metric)}**, {fmt.period_label(period, grain)}, {cut.label()}: "
@@ -57,7 +61,11 @@ def render() -> None:
     if me.is_complete is False:
         st.info("This period is not complete yet: the figures will still move.")
 
-    bad_counters = model.counters_against(snap, nodes, metric) if comparison == "previous_period" else nodes.iloc[0:0]
+    bad_counters = (
+        model.counters_against(snap, nodes, metric)
+        if comparison == "previous_period"
+        else nodes.iloc[0:0]
+    )
     for r in bad_counters.itertuples():
         st.warning(
             f"Counter-metric {fmt.label(r.metric)} moved the bad way "
@@ -68,13 +76,17 @@ def render() -> None:
     st.subheader("What the change is made of")
     contrib = model.contributions(snap, metric, grain, period, comparison, cut)
     if contrib.empty:
-        st.write(f"{fmt.label(metric)} has no children that add up to it (a leaf or a ratio "
-                 "without an identity); see the segments and the trend below.")
+        st.write(
+            f"{fmt.label(metric)} has no children that add up to it (a leaf or a ratio "
+            "without an identity); see the segments and the trend below."
+        )
     else:
         picture = waterfall_svg(contrib, me.unit, me.direction, cur)
         if picture is None:
-            st.write("Not decomposable here (a factor is negative or missing): "
-                     "each child's own change is listed below.")
+            st.write(
+                "Not decomposable here (a factor is negative or missing): "
+                "each child's own change is listed below."
+            )
         else:
             common.picture(picture, "waterfall")
         note = contrib["comparison_note"].dropna()
@@ -88,12 +100,15 @@ def render() -> None:
         st.caption("Segments are found for all data; the filter above applies to the tree numbers.")
     seg = model.explanations(snap, metric, grain, period, comparison)
     if seg.empty:
-        st.write("No segment moved beyond the whole metric (or segments are not searched for "
-                 "this metric and grain: week and month, the metrics of var explain_metrics).")
+        st.write(
+            "No segment moved beyond the whole metric (or segments are not searched for "
+            "this metric and grain: week and month, the metrics of var explain_metrics)."
+        )
     else:
         for s in seg["sentence"]:
             st.markdown(f"- {s}")
 
     st.subheader("Trend")
-    common.picture(svg.trend(model.trend(snap, metric, grain, period, cut), me.unit, cur, grain),
-                   "trend")
+    common.picture(
+        svg.trend(model.trend(snap, metric, grain, period, cut), me.unit, cur, grain), "trend"
+    )

@@ -427,7 +427,7 @@ def _metric_alert(con, row: dict, currency: str, explorer: str) -> Alert:
             "improved while its counter-metric moved the bad way."
         )
     contributions, segments, counters = _behind(con, row)
-    link = f"{explorer.rstrip('/')}/?" + urllib.parse.urlencode(
+    link = f"{explorer.rstrip('/')}/why?" + urllib.parse.urlencode(
         {
             "metric": row["metric"],
             "grain": row["grain"],

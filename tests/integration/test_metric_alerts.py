@@ -136,7 +136,7 @@ def test_the_collapse_reaches_marketing_once_even_after_three_ticks_down(shop):
     assert "cpql: " in text and "for the period before" in text
     assert "Segments behind the change:" in text
     assert f"- channel {channel}: cpql " in text
-    assert "Explorer: http://explorer.test/?metric=cpql&grain=month&period=2026-09-01" in text
+    assert "Explorer: http://explorer.test/why?metric=cpql&grain=month&period=2026-09-01" in text
     # every alert keeps its own key once; no delivery is left
     rows = Outbox(outbox_path(load_settings().data_dir)).rows()
     assert {r["status"] for r in rows} == {"delivered"}

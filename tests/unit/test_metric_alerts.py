@@ -74,7 +74,7 @@ def test_a_counter_alert_goes_to_both_owners():
     assert item.alert.title == "nps -50.0% (bad) while revenue improved, 2026-09"
     assert "nps: 20.00 against 40.00 for the period before: -20.00 (-50.0%)" in item.alert.text
     assert "nps guards revenue" in item.alert.text
-    assert "<h2>" in item.alert.html and "http://explorer.test/?metric=nps" in item.alert.html
+    assert "<h2>" in item.alert.html and "http://explorer.test/why?metric=nps" in item.alert.html
 
 
 @pytest.mark.parametrize("feed", ["survey_answers", "orders"])
