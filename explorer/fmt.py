@@ -47,8 +47,8 @@ def value(x, unit: str, currency: str) -> str:
         return f"{compact(x)} {currency}"
     if unit == "ratio":
         return f"{x * 100:.1f}%"
-    if unit == "score":
-        return f"{x:.2f}"
+    if unit == "score":  # NPS runs -100..100 (one decimal), CSI and the cx scores 1..5
+        return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
     if unit in COUNT_UNITS:
         return number(x, 0 if float(x).is_integer() else 2)
     if unit in ("days", "months"):

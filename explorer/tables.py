@@ -33,10 +33,11 @@ def channel_table(long: pd.DataFrame, units: dict[str, str], cur: str) -> pd.Dat
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def rank_text(rank, change, small) -> str:
+def rank_text(rank, change, small, ranked: int) -> str:
+    """'#2 of 5 (+1)': rank among the stores ranked that month, and its change."""
     if small is True or fmt.missing(rank):
         return "not ranked (small sample)"
-    text = f"#{int(rank)}"
+    text = f"#{int(rank)} of {ranked}"
     if not fmt.missing(change) and change != 0:
         # rank_change > 0: moved up (previous rank minus this one: marts.store_rating)
         text += f" ({'+' if change > 0 else ''}{int(change)})"
@@ -44,28 +45,24 @@ def rank_text(rank, change, small) -> str:
 
 
 def store_table(df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(
+    """marts.store_rating rows (with CSAT) as a person reads them; small samples unranked."""
+
+    def ranks(score: str) -> list[str]:
+        ranked = int(df[f"{score}_rank"].notna().sum())
+        cols = (df[f"{score}_rank"], df[f"{score}_rank_change"], df[f"{score}_is_small_sample"])
+        return [rank_text(r, c, s, ranked) for r, c, s in zip(*cols, strict=True)]
+
+    return pd.DataFrame(
         {
             "store": df["store_id"] + " " + df["store_name"].fillna(""),
             "region": df["region"],
             "NPS": [fmt.value(v, "score", "") for v in df["nps"]],
             "NPS respondents": df["nps_respondents"],
-            "NPS rank": [
-                rank_text(*a)
-                for a in zip(
-                    df["nps_rank"], df["nps_rank_change"], df["nps_is_small_sample"], strict=True
-                )
-            ],
+            "NPS rank": ranks("nps"),
             "CSI": [fmt.value(v, "score", "") for v in df["csi"]],
             "CSI respondents": df["csi_respondents"],
-            "CSI rank": [
-                rank_text(*a)
-                for a in zip(
-                    df["csi_rank"], df["csi_rank_change"], df["csi_is_small_sample"], strict=True
-                )
-            ],
+            "CSI rank": ranks("csi"),
             "CSAT": [fmt.value(v, "ratio", "") for v in df["csat"]],
             "CSAT answers": df["csat_respondents"],
         }
     )
-    return out

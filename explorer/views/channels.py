@@ -32,7 +32,7 @@ def render() -> None:
         "per channel (total first) and campaign."
     )
     st.caption(
-        f"{NOT_FINAL} not final yet: the metric's own window after the month is not over "
+        f"\\{NOT_FINAL} not final yet: the metric's own window after the month is not over "
         "(e.g. leads still being qualified, customers still being acquired, revenue still "
         f"accruing for ROAS and LTV); {SMALL} small sample. CAC, ROAS, ROI, LTV/CAC and "
         "payback cover paid channels."
@@ -41,5 +41,5 @@ def render() -> None:
     st.dataframe(
         table.rename(columns={m: fmt.label(m) for m in model.CHANNEL_METRICS}),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )

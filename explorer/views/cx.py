@@ -28,9 +28,7 @@ def render() -> None:
         "the minimum (var cx_min_respondents) are shown but not ranked."
     )
     st.subheader("Stores")
-    st.dataframe(
-        store_table(model.store_rating(snap, month)), hide_index=True, use_container_width=True
-    )
+    st.dataframe(store_table(model.store_rating(snap, month)), hide_index=True, width="stretch")
 
     st.subheader("Regions")
     reg = model.regions(snap, month)
@@ -62,4 +60,4 @@ def render() -> None:
         grid = wd.pivot(index="store_id", columns="day", values="csi").reindex(
             columns=[d for d in WEEKDAYS if d in set(wd["day"])]
         )
-        st.dataframe(grid.round(2), use_container_width=True)
+        st.dataframe(grid.round(2), width="stretch")

@@ -38,7 +38,7 @@ def render() -> None:
             ]
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     st.subheader("Quality gate: the last run's verdicts")
     checks = status["publish_checks"]
@@ -70,14 +70,14 @@ def render() -> None:
                 ]
             ],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
     st.subheader("Quarantine: rows held back, per feed and rule")
     q = status["publish_quarantine"]
     if q.empty:
         st.write("No rows in quarantine.")
     else:
-        st.dataframe(q, hide_index=True, use_container_width=True)
+        st.dataframe(q, hide_index=True, width="stretch")
         st.caption(
             "Counts only. The rows (with their contact data) are in the restricted "
             "file for the data engineer; docs/quality-gate.md."

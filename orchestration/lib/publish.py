@@ -238,8 +238,7 @@ def _publish_checks_sql(has_gate_results: bool) -> list[str]:
     )
     quarantine = """
         create or replace temp table publish_quarantine as
-        select feed, rule, count(*) as quarantined_rows, count(distinct file_id) as files,
-            min(quarantined_at) as first_quarantined_at, max(quarantined_at) as last_quarantined_at
+        select feed, rule, count(*) as quarantined_rows, count(distinct file_id) as files
         from meta.quarantine
         group by all
         order by feed, rule
