@@ -150,6 +150,9 @@ def run_pipeline(job_name: str = "pipeline_job") -> bool:
     return result.success
 
 
+EXPLORE_LINE = (
+    "See the tree and why it moved: make explore   (then http://127.0.0.1:8501; docs/explorer.md)"
+)
 HEADLINE_METRICS = (
     ("revenue", "revenue"),
     ("gross_margin", "gross margin"),
@@ -393,8 +396,6 @@ def print_summary() -> None:
     print("dbt docs (lineage, every column):      make docs")
     if not s.published_path.exists():
         return
-    print("Explorer (the tree, why it moved, channels, CX, data status):")
-    print("                                       make explore   (then http://127.0.0.1:8501)")
     reports = sorted((s.published_path.parent / "reports").glob("flywheel-report-*.html"))
     if reports:
         print(f"Monthly report (one offline HTML file): {reports[-1]}")
@@ -412,6 +413,7 @@ def print_summary() -> None:
                 print(f"  found by marts.metric_change_explanations: {found}")
     finally:
         con.close()
+    print(f"\n{EXPLORE_LINE}")
 
 
 def _print_gate(con) -> None:

@@ -38,8 +38,10 @@ def test_demo_output_is_short_plain_and_ends_with_the_headline(tmp_path):
     assert any(line.startswith("dbt build: ") for line in lines)
     # The end: the headline, then each planted story with, indented, what
     # metric_change_explanations found behind it (when a segment stood out).
+    # The last line names the explorer (make explore).
+    assert lines[-1].startswith("See the tree and why it moved: make explore"), lines[-3:]
     (at,) = [i for i, line in enumerate(lines) if ", the last complete month: revenue " in line]
-    headline, tail = lines[at], lines[at + 1 :]
+    headline, tail = lines[at], [line for line in lines[at + 1 : -1] if line]
     stories = [line for line in tail if line.startswith("Planted in the demo: in ")]
     assert len(stories) == 2, tail
     assert all(
@@ -54,3 +56,7 @@ def test_demo_output_is_short_plain_and_ends_with_the_headline(tmp_path):
     ).fetchone()
     con.close()
     assert headline.startswith(f"{month:%B %Y}, the last complete month")
+    # The monthly job wrote that month's report, and the output says where.
+    report = tmp_path / "data" / "published" / "reports" / f"flywheel-report-{month:%Y-%m}.html"
+    assert report.exists()
+    assert f"Monthly report (one offline HTML file): {report}" in lines
