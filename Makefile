@@ -96,7 +96,7 @@ gx-docs: setup  ## serve the Great Expectations Data Docs on http://127.0.0.1:85
 	@echo "Data Docs: http://127.0.0.1:$(GX_DOCS_PORT)/index.html (Ctrl-C stops)"
 	$(BIN)/python -m http.server $(GX_DOCS_PORT) --bind 127.0.0.1 --directory $(FLYWHEEL_DATA_DIR)/gx_data_docs
 
-bench: setup  ## benchmarks at SCALE orders (default 1,000,000); results in benchmarks/results
+bench: setup-dev browser  ## benchmarks at SCALE orders (default 1,000,000); results in benchmarks/results
 	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(if $(STAGES),--stages $(STAGES)) $(if $(MEMORY_LIMITS),--memory-limits $(MEMORY_LIMITS))
 
 clean:  ## remove data, landing and dbt build output

@@ -317,6 +317,18 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 if "50M" in name
                 else "",
             )
+    for s in scales.values():
+        e = s.get("explore", {})
+        if e.get("status") == "success":
+            ok = e["first_render_s"] <= 2.0
+            add(
+                f"Explorer: first render of the tree page at {s['label']} (bench_explorer.py)",
+                "≤ 2 s",
+                f"{e['first_render_s']} s (again {e['again_s']} s; floor {e['floor_s']} s, "
+                f"{e['first_vs_floor']}x; snapshot {e['snapshot_gb']} GB)",
+                ok,
+                "" if ok else f"{e['first_render_s'] / 2.0:.2f}x",
+            )
     g = gate.get("gate", {})
     if g.get("status") == "success":
         ok = g["gate_s"] <= 120 and g["peak_rss_mb"] <= 2048

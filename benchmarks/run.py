@@ -3,7 +3,7 @@
     python -m benchmarks.run [--scale 1000000 | --scale 1000000,10000000 | --scale all]
                              [--memory-limits 2GB,512MB | --memory-limits none]
                              [--gate-bench auto|yes|no] [--skip-overhead] [--keep]
-                             [--stages floor,full,incremental,memlimit,rebuild]
+                             [--stages floor,full,explore,incremental,memlimit,rebuild]
 
 `make bench` runs it at 1M orders; `make bench SCALE=50000000` (or SCALE=all)
 at larger scales. For each scale, on the same files and in the same run:
@@ -560,7 +560,7 @@ def prepare_dbt(data: Path) -> float:
 # ------------------------------------------------------------------ one scale
 
 
-STAGES = ("floor", "full", "incremental", "memlimit", "rebuild")
+STAGES = ("floor", "full", "explore", "incremental", "memlimit", "rebuild")
 
 
 DISK_GUARD = True  # --no-disk-guard: run a stage even when the estimate says the disk is short
@@ -598,7 +598,9 @@ def carried_over(orders: int, stages: tuple[str, ...], limits: Iterable[str] = (
         return {}
     old = json.loads(path.read_text())
     before = old.get("carried_over", {}).get("stages", {})
-    candidates = ["floor"] if "full" in stages else ["floor", "full", "incremental", "rebuild"]
+    candidates = (
+        ["floor"] if "full" in stages else ["floor", "full", "explore", "incremental", "rebuild"]
+    )
     keep = [
         st
         for st in candidates
@@ -693,6 +695,17 @@ def bench_scale(
         save(res)
     else:
         res.setdefault("full", _not_run(NOT_ASKED))
+    if "explore" not in stages:
+        res.setdefault("explore", _not_run(NOT_ASKED))
+    elif res["full"].get("status") == "success" and "full" in stages:
+        from benchmarks.bench_explorer import first_render
+
+        log(f"[{res['label']}] explorer: time to first render of the tree page ...")
+        res["explore"] = first_render(data / "published" / "flywheel.duckdb", logs)
+        log(f"  explorer: {res['explore']}")
+        save(res)
+    else:
+        res["explore"] = _not_run("needs a successful full run in the same invocation")
 
     from benchmarks.extra_day import make_extra_day
 
