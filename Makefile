@@ -62,10 +62,12 @@ ui: setup  ## open the Dagster UI on http://127.0.0.1:3000 (UI_PORT=...)
 	$(BIN)/python -m orchestration.cli prepare-home
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(UI_PORT)
 
+EXPLORER_SNAPSHOT = $(or $(FLYWHEEL_EXPLORER_SNAPSHOT),$(FLYWHEEL_DATA_DIR)/published/flywheel.duckdb)
+
 explore: setup  ## the explorer (tree, why, channels, CX, data status) on http://127.0.0.1:8501
-	@test -f "$(FLYWHEEL_DATA_DIR)/published/flywheel.duckdb" || { \
-	  echo "No published snapshot in $(FLYWHEEL_DATA_DIR)/published: run make demo or make run first."; exit 1; }
-	@echo "Explorer on http://127.0.0.1:$(EXPLORE_PORT) (reads $(FLYWHEEL_DATA_DIR)/published/flywheel.duckdb; Ctrl-C stops it)"
+	@test -f "$(EXPLORER_SNAPSHOT)" || { \
+	  echo "No published snapshot at $(EXPLORER_SNAPSHOT): run make demo or make run first."; exit 1; }
+	@echo "Explorer on http://127.0.0.1:$(EXPLORE_PORT) (reads $(EXPLORER_SNAPSHOT); Ctrl-C stops it)"
 	$(BIN)/streamlit run explorer/app.py --server.port $(EXPLORE_PORT) $(STREAMLIT_FLAGS)
 
 report: setup  ## write the monthly report of the last complete month (published/reports/)

@@ -103,7 +103,8 @@ def first_render(snapshot: Path, logs: Path) -> dict:
     from explorer import model
     from explorer.snapshot import Snapshot
 
-    root = model.root_metric(Snapshot.current(snapshot))
+    with Snapshot.open(snapshot) as snap:
+        root = model.root_metric(snap)
     logs.mkdir(parents=True, exist_ok=True)
     node = f'.metric-tree g.node[data-metric="{root}"]'
     out: dict = {"snapshot_gb": round(snapshot.stat().st_size / 2**30, 2), "root": root}

@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from explorer import common  # noqa: E402
 from explorer.views import channels, cx, status, tree, why  # noqa: E402
 
 PAGES = [
@@ -23,4 +24,7 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="Flywheel explorer", layout="wide")
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:
+    common.close_snapshots()  # a page reads one snapshot file; the next render the newest

@@ -3,6 +3,7 @@ the query parameters a link (an alert, a tree node) opens a page with."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import streamlit as st
@@ -11,15 +12,26 @@ from explorer import fmt, model
 from explorer.snapshot import Snapshot, SnapshotMissing
 from orchestration.lib.settings import load_settings
 
+_render = threading.local()  # Streamlit runs each session's script in its own thread
+
 
 def snapshot() -> Snapshot:
-    """The latest published snapshot; stops the page with what to run when there is none."""
+    """The published snapshot as it is now, opened for this render (app.py closes it when
+    the page is done); stops the page with what to run when there is none."""
     try:
-        return Snapshot.current()
+        snap = Snapshot.open()
     except SnapshotMissing as e:
         st.error(str(e))
         st.stop()
         raise
+    _render.__dict__.setdefault("open", []).append(snap)
+    return snap
+
+
+def close_snapshots() -> None:
+    """Close what this render opened (called by app.py after the page ran)."""
+    for snap in _render.__dict__.pop("open", []):
+        snap.close()
 
 
 def currency() -> str:
@@ -81,9 +93,9 @@ def snapshot_caption(snap: Snapshot) -> None:
     if not info.empty:
         built = info["built_at"].iloc[0]
         st.sidebar.caption(
-            f"Snapshot built {built:%Y-%m-%d %H:%M} UTC · run {info['run_id'].iloc[0][:8]}"
+            f"Snapshot built {built:%Y-%m-%d %H:%M} UTC · run {fmt.md(info['run_id'].iloc[0][:8])}"
         )
-    st.sidebar.caption(f"Reading {snap.path}")
+    st.sidebar.caption(f"Reading {fmt.md(snap.path)}")
 
 
 def marks_legend() -> None:

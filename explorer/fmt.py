@@ -23,6 +23,26 @@ def missing(x) -> bool:
         return False
 
 
+def is_true(flag) -> bool:
+    """A mart flag that is set (numpy, pandas and Python booleans alike; NA is not)."""
+    return not missing(flag) and bool(flag)
+
+
+def is_false(flag) -> bool:
+    """A mart flag that is known and not set (NA is neither true nor false)."""
+    return not missing(flag) and not bool(flag)
+
+
+MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def md(text: object) -> str:
+    """Mart text (campaign and store names inside sentences, gate messages) as literal
+    markdown: every markdown character escaped, so a name like `![x](http://...)` is
+    shown as written and never becomes an image, a link or HTML."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in str(text))
+
+
 def number(x: float, decimals: int = 0) -> str:
     return f"{x:,.{decimals}f}"
 

@@ -16,7 +16,7 @@ from explorer.snapshot import Snapshot, has_table, query
 GRAINS = ("month", "week", "day")
 COMPARISONS = {"previous_period": "previous period", "year_earlier": "a year earlier"}
 # Cuts a person filters the tree by (metric_values.dimension), in the order offered.
-FILTER_DIMENSIONS = ("channel", "region", "store", "sales_channel", "fulfilment")
+FILTER_DIMENSIONS = ("channel", "campaign", "region", "store", "sales_channel", "fulfilment")
 # Channel economics (docs/metrics.md): the marketing metrics per channel and campaign.
 CHANNEL_METRICS = (
     "marketing_spend",
@@ -62,9 +62,28 @@ def root_metric(snap: Snapshot) -> str:
     return str(t.loc[t["parent"].isna(), "metric"].iloc[0])
 
 
+def anchor_metric(snap: Snapshot, grain: str) -> str | None:
+    """The metric that says whether a period is complete: the root, or (a shop that
+    sends no ad spend has no contribution margin) the highest metric of the tree that
+    has values at this grain."""
+    from explorer.svg import depths
+
+    t = tree(snap)
+    have = set(
+        query(
+            snap,
+            "select distinct metric from marts.metric_values where grain = $g and dimension = 'all'",
+            {"g": grain},
+        )["metric"]
+    )
+    level = depths(t)
+    ranked = sorted((level[m], m) for m in have if m in level)
+    return ranked[0][1] if ranked else None
+
+
 def periods(snap: Snapshot, grain: str, metric: str | None = None) -> pd.DataFrame:
-    """Periods of a grain, newest first, with whether the root metric's period is complete."""
-    metric = metric or root_metric(snap)
+    """Periods of a grain, newest first, with whether the anchor metric's period is complete."""
+    metric = metric or anchor_metric(snap, grain)
     return query(
         snap,
         "select period_start, bool_and(is_complete) as is_complete from marts.metric_values"

@@ -121,7 +121,7 @@ def build(snap: Snapshot, month: date, currency: str) -> str:
         f"{_e(fmt.change(root.yoy_change, root.yoy, root.unit, currency))}</span> on a year "
         "earlier.</p>",
     ]
-    if root.is_complete is False:
+    if fmt.is_false(root.is_complete):
         body.append('<p class="warn">This month is not complete yet: figures will move.</p>')
     stale = feeds[feeds["is_stale"].fillna(False)] if not feeds.empty else feeds
     for r in stale.itertuples():
@@ -173,14 +173,14 @@ def build(snap: Snapshot, month: date, currency: str) -> str:
 def write(published_path: Path, currency: str, month: date | None = None) -> Path:
     """Write the report of `month` (default: the last complete month) beside the snapshot:
     published/reports/flywheel-report-YYYY-MM.html, replaced atomically."""
-    snap = Snapshot.current(published_path)
-    month = month or model.default_period(snap, "month")
-    if month is None:
-        raise ValueError(f"{published_path} holds no monthly values: nothing to report")
-    folder = published_path.parent / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"flywheel-report-{month:%Y-%m}.html"
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(build(snap, month, currency), encoding="utf-8")
+    with Snapshot.open(published_path) as snap:
+        month = month or model.default_period(snap, "month")
+        if month is None:
+            raise ValueError(f"{published_path} holds no monthly values: nothing to report")
+        folder = published_path.parent / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"flywheel-report-{month:%Y-%m}.html"
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(build(snap, month, currency), encoding="utf-8")
     os.replace(tmp, target)
     return target

@@ -1,15 +1,17 @@
-"""Reading the published snapshot: read-only, the file as it is now, one query at a time.
+"""Reading the published snapshot: read-only, one file per page render, one query at a time.
 
-A publish replaces the file with a rename. A connection opened before keeps reading the
-old file (consistent, never half-written); `Snapshot.current()` notices the new file by
-its inode and modification time, so a page reload shows the new snapshot.
+A publish replaces the file with a rename. Each page render opens the file as it is at
+that moment (`Snapshot.open`) and reads every query of the render from that one
+connection, so a page never mixes two snapshots, and a connection is closed only by the
+render that opened it. A render that started before a publish finishes on the old
+file; the next render (a reload) reads the new one.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,53 +28,41 @@ class SnapshotMissing(Exception):
     """No snapshot published yet (or not at the path the settings name)."""
 
 
-@dataclass(frozen=True)
+def snapshot_path() -> Path:
+    """FLYWHEEL_EXPLORER_SNAPSHOT, else the published file of the settings."""
+    return Path(os.environ.get("FLYWHEEL_EXPLORER_SNAPSHOT") or load_settings().published_path)
+
+
+@dataclass
 class Snapshot:
     path: Path
-    identity: tuple[int, int]  # (inode, mtime_ns): a new publish is a new file
+    con: duckdb.DuckDBPyConnection = field(repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def current(cls, path: Path | None = None) -> Snapshot:
-        path = Path(path or os.environ.get("FLYWHEEL_EXPLORER_SNAPSHOT") or _published_path())
-        try:
-            st = path.stat()
-        except FileNotFoundError:
+    def open(cls, path: Path | None = None) -> Snapshot:
+        path = Path(path or snapshot_path())
+        if not path.exists():
             raise SnapshotMissing(
                 f"No published snapshot at {path}. Run `make demo` (demo data) or "
                 "`FLYWHEEL_LANDING_DIR=... make run` (your data) first."
-            ) from None
-        return cls(path, (st.st_ino, st.st_mtime_ns))
+            )
+        return cls(path, connect_bi(path, READER_CONFIG))
 
+    def close(self) -> None:
+        self.con.close()
 
-def _published_path() -> Path:
-    return load_settings().published_path
+    def __enter__(self) -> Snapshot:
+        return self
 
-
-_lock = threading.Lock()
-_open: dict[tuple[Path, tuple[int, int]], duckdb.DuckDBPyConnection] = {}
-
-
-def connection(snap: Snapshot) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per snapshot file; the previous one is closed on a swap."""
-    key = (snap.path, snap.identity)
-    with _lock:
-        con = _open.get(key)
-        if con is None:
-            for old in [k for k in _open if k[0] == snap.path]:
-                _open.pop(old).close()
-            con = connect_bi(snap.path, READER_CONFIG)
-            _open[key] = con
-        return con
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def query(snap: Snapshot, sql: str, params: dict | None = None) -> pd.DataFrame:
-    """Rows of one query, as a DataFrame (a cursor per call: pages run in threads)."""
-    cur = connection(snap).cursor()
-    try:
-        cur.execute("use flywheel")  # a cursor starts in the in-memory catalog (connect_bi)
-        return cur.execute(sql, params or {}).df()
-    finally:
-        cur.close()
+    """Rows of one query, as a DataFrame."""
+    with snap._lock:  # one render, one thread; the lock only guards against misuse
+        return snap.con.execute(sql, params or {}).df()
 
 
 def has_table(snap: Snapshot, table: str) -> bool:

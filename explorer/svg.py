@@ -135,12 +135,13 @@ def _node(r, b: Box, w: float, h: float, currency: str, link, selected: bool) ->
     marks = []
     if r.kind != "main":
         marks.append(str(r.kind))
-    if has and r.is_complete is False:
+    if has and fmt.is_false(r.is_complete):
         marks.append("incomplete")
-    if has and r.is_small_sample is True:
+    if has and fmt.is_true(r.is_small_sample):
         marks.append("small sample")
     if not has:
-        marks.append("no value here" if r.availability != "not delivered" else "feed not delivered")
+        not_delivered = str(r.availability).startswith("not delivered")
+        marks.append("feed not delivered" if not_delivered else "no value here")
     title = f"{fmt.label(r.metric)}: {r.description}"
     x, y = b.x, b.y
     parts = [
@@ -292,7 +293,7 @@ def trend(df: pd.DataFrame, unit: str, currency: str, grain: str) -> str:
             )
     for i, r in enumerate(df.itertuples()):
         if not fmt.missing(r.value):
-            hollow = "#ffffff" if r.is_complete is False else "#1a73e8"
+            hollow = "#ffffff" if fmt.is_false(r.is_complete) else "#1a73e8"
             out.append(
                 f'<circle cx="{px(i):.1f}" cy="{py(r.value):.1f}" r="3.5" fill="{hollow}" '
                 f'stroke="#1a73e8"><title>{esc(fmt.period_label(r.period_start, grain))}: '

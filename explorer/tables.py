@@ -18,8 +18,8 @@ def channel_table(long: pd.DataFrame, units: dict[str, str], cur: str) -> pd.Dat
         for r in g.itertuples():
             text = fmt.value(r.value, units.get(r.metric, ""), cur)
             if not fmt.missing(r.value):
-                text += (NOT_FINAL if r.is_complete is False else "") + (
-                    SMALL if r.is_small_sample is True else ""
+                text += (NOT_FINAL if fmt.is_false(r.is_complete) else "") + (
+                    SMALL if fmt.is_true(r.is_small_sample) else ""
                 )
             row[r.metric] = text
         rows.append(row)
@@ -35,7 +35,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def rank_text(rank, change, small, ranked: int) -> str:
     """'#2 of 5 (+1)': rank among the stores ranked that month, and its change."""
-    if small is True or fmt.missing(rank):
+    if fmt.is_true(small) or fmt.missing(rank):
         return "not ranked (small sample)"
     text = f"#{int(rank)} of {ranked}"
     if not fmt.missing(change) and change != 0:

@@ -27,6 +27,9 @@ def render() -> None:
     )
     units = dict(zip(*[model.tree(snap)[c] for c in ("metric", "unit")], strict=True))
     long = model.channels(snap, month)
+    if long.empty:
+        st.warning(f"No channel values in {fmt.period_label(month, 'month')}.")
+        return
     st.markdown(
         f"**{fmt.period_label(month, 'month')}**: spend, leads and what they became, "
         "per channel (total first) and campaign."

@@ -35,7 +35,7 @@ def render() -> None:
     if not reg.empty:
         units = {"nps": "score", "csi": "score", "csat": "ratio"}
         reg["shown"] = [
-            fmt.value(v, units[m], "") + (" °" if s is True else "")
+            fmt.value(v, units[m], "") + (" °" if fmt.is_true(s) else "")
             for v, m, s in zip(reg["value"], reg["metric"], reg["is_small_sample"], strict=True)
         ]
         wide = reg.pivot(index="region", columns="metric", values="shown").reset_index()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import common, model
+from explorer import common, fmt, model
 
 
 def render() -> None:
@@ -17,11 +17,11 @@ def render() -> None:
     if not feeds.empty:
         st.markdown(
             f"Snapshot built **{feeds['built_at'].iloc[0]:%Y-%m-%d %H:%M} UTC** by "
-            f"run `{feeds['run_id'].iloc[0]}`."
+            f"run {fmt.md(feeds['run_id'].iloc[0])}."
         )
     stale = feeds[feeds["is_stale"].fillna(False)]
     for r in stale.itertuples():
-        st.warning(f"{r.feed}: stale. {r.stale_message}")
+        st.warning(fmt.md(f"{r.feed}: stale. {r.stale_message}"))
     st.subheader("Feeds")
     st.dataframe(
         feeds[
@@ -48,12 +48,10 @@ def render() -> None:
         failed = checks[checks["failed"] > 0]
         blocking = failed[failed["severity"] == "blocking"]
         if not blocking.empty:
-            st.error(
-                f"{len(blocking)} blocking rule(s) failed: this snapshot was published by "
-                "an earlier run (a blocking failure stops publishing)."
-            )
+            for r in blocking.itertuples():
+                st.error(fmt.md(f"{r.feed} · {r.rule} (blocking): {r.first_failed_message}"))
         for r in failed[failed["severity"] != "blocking"].itertuples():
-            st.warning(f"{r.feed} · {r.rule} ({r.severity}): {r.first_failed_message}")
+            st.warning(fmt.md(f"{r.feed} · {r.rule} ({r.severity}): {r.first_failed_message}"))
         if failed.empty:
             st.success("Every rule passed in each feed's latest gate run.")
         st.dataframe(

@@ -33,7 +33,7 @@ def render() -> None:
     root = nodes[nodes["parent"].isna()].iloc[0]
     st.title("Metric tree")
     st.markdown(
-        f"**{fmt.period_label(period, grain)}**, {cut.label()}: "
+        f"**{fmt.period_label(period, grain)}**, {fmt.md(cut.label())}: "
         f"{fmt.label(root.metric)} **{fmt.value(root.value, root.unit, cur)}**, "
         f"{fmt.change(root.change, root.change_pct, root.unit, cur)} on the previous {grain}, "
         f"{fmt.change(root.yoy_change, root.yoy, root.unit, cur)} on a year earlier."

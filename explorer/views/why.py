@@ -47,18 +47,18 @@ def render() -> None:
     nodes = model.node_values(snap, grain, period, cut)
     me = nodes[nodes["metric"] == metric].iloc[0]
     st.title(f"Why did {fmt.label(metric)} move?")
-    st.caption(me.description)
+    st.caption(fmt.md(me.description))
     delta, pct = (
         (me.change, me.change_pct) if comparison == "previous_period" else (me.yoy_change, me.yoy)
     )
     verdict = fmt.verdict(delta, me.direction)
     st.markdown(
-        f"**{fmt.label(metric)}**, {fmt.period_label(period, grain)}, {cut.label()}: "
+        f"**{fmt.label(metric)}**, {fmt.period_label(period, grain)}, {fmt.md(cut.label())}: "
         f"**{fmt.value(me.value, me.unit, cur)}**, {fmt.change(delta, pct, me.unit, cur)} "
         f"({fmt.signed(delta, me.unit, cur)}) against {model.COMPARISONS[comparison]}"
         f" — {'the good way' if verdict == fmt.GOOD else 'the bad way' if verdict == fmt.BAD else 'no change to judge'}."
     )
-    if me.is_complete is False:
+    if fmt.is_false(me.is_complete):
         st.info("This period is not complete yet: the figures will still move.")
 
     bad_counters = (
@@ -91,9 +91,9 @@ def render() -> None:
             common.picture(picture, "waterfall")
         note = contrib["comparison_note"].dropna()
         if not note.empty:
-            st.caption(note.iloc[0])
+            st.caption(fmt.md(note.iloc[0]))
         for s in contrib["sentence"].dropna():
-            st.markdown(f"- {s}")
+            st.markdown(f"- {fmt.md(s)}")
 
     st.subheader("Where it moved")
     if not cut.is_all:
@@ -106,7 +106,7 @@ def render() -> None:
         )
     else:
         for s in seg["sentence"]:
-            st.markdown(f"- {s}")
+            st.markdown(f"- {fmt.md(s)}")
 
     st.subheader("Trend")
     common.picture(

@@ -1,5 +1,5 @@
 """The monthly management report (explorer.report): one HTML file per month, written into
-the published folder from the published snapshot, on the 1st after the daily run."""
+the published folder from the published snapshot, on the 2nd after the daily run."""
 
 import dagster as dg
 
@@ -33,10 +33,13 @@ def monthly_report_job():
 monthly_report_schedule = dg.ScheduleDefinition(
     name="monthly_report",
     job=monthly_report_job,
-    cron_schedule="0 7 1 * *",
+    # The 2nd: a month counts as complete once the data reach past its last day, which
+    # the daily run of the 2nd (06:00, loading the 1st) brings; on the 1st the report
+    # would be of the month before.
+    cron_schedule="0 7 2 * *",
     execution_timezone="UTC",
-    description="The management report of the month just ended, at 07:00 UTC on the 1st, "
-    "after the daily run (off by default: switch it on here).",
+    description="The management report of the month just ended, at 07:00 UTC on the 2nd, "
+    "after the daily run has loaded the month's last day (off by default: switch it on here).",
 )
 
 jobs = [monthly_report_job]

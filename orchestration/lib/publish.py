@@ -149,10 +149,14 @@ def connect_bi(path: Path | str, config: dict[str, str] | None = None) -> duckdb
     `config` (memory_limit, temp_directory, threads) bounds the new instance.
     """
     con = duckdb.connect(":memory:", config=config or {})
-    con.execute("attach $p as flywheel (read_only)", {"p": str(path)})
-    con.execute("use flywheel")
-    for sql in BI_SESSION_SQL:
-        con.execute(sql)
+    try:
+        con.execute("attach $p as flywheel (read_only)", {"p": str(path)})
+        con.execute("use flywheel")
+        for sql in BI_SESSION_SQL:
+            con.execute(sql)
+    except Exception:
+        con.close()
+        raise
     return con
 
 
@@ -209,7 +213,7 @@ def _publish_info_sql(has_gate_results: bool) -> str:
 def _publish_checks_sql(has_gate_results: bool) -> list[str]:
     """The data-status tables beside publish_info (docs/bi.md), counts and verdicts only:
     publish_checks, each feed's latest gate run per checkpoint, rule and severity (checks,
-    failed, the first failed check's message); publish_quarantine, rows held per feed and
+    failed, one failed check's message, the first in sort order); publish_quarantine, rows held per feed and
     rule (the rows themselves stay in the restricted file)."""
     checks = (
         """

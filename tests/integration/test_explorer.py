@@ -137,6 +137,11 @@ def test_why_page_waterfall_adds_up_to_the_change(world, marts):
     assert abs(sum(steps) - change) <= 1e-6 * abs(change)
     text = " ".join(m.value for m in at.markdown)
     assert "paying customers" in text and "of the revenue change" in text
+    assert not at.info  # September is complete: no banner
+    # October ends on the as-of date: incomplete, and the page says so
+    october = page("why", metric="revenue", grain="month", period="2026-10-01")
+    assert metric_row(marts, "revenue", date(2026, 10, 1))["is_complete"] is False
+    assert any("not complete" in i.value for i in october.info)
 
 
 def test_cx_page_leaves_small_samples_unranked(world, marts):
@@ -199,6 +204,7 @@ def test_no_page_shows_contact_data_or_the_callback_list(world):
     ):
         at = page(name, **params)
         text += [m.value for m in at.markdown] + [c.value for c in at.caption]
+        text += [e.value for e in (*at.warning, *at.error, *at.info, *at.success)]
         text += [d.value.to_csv() for d in at.dataframe]
     blob = "\n".join(text)
     con = duckdb.connect(str(settings.restricted_path), read_only=True)
@@ -211,6 +217,73 @@ def test_no_page_shows_contact_data_or_the_callback_list(world):
         for value in row:
             assert not value or value not in blob
     assert not any(contains_contact_data(line) for line in blob.splitlines())
+
+
+def snapshot_copy(world, tmp_path, *sql: str):
+    """A copy of the published snapshot with `sql` applied, for pages to read."""
+    settings, _, _ = world
+    copy = tmp_path / "snapshot.duckdb"
+    shutil.copy(settings.published_path, copy)
+    con = duckdb.connect(str(copy))
+    for statement in sql:
+        con.execute(statement)
+    con.close()
+    return copy
+
+
+HOSTILE = (
+    "![x](https://evil.example/p.png) <img src=x onerror=alert(1)> [link](http://evil.example)"
+)
+
+
+def test_hostile_mart_text_stays_text_on_pages_and_in_the_report(world, tmp_path, monkeypatch):
+    # Customer-controlled names reach sentences and messages (a campaign, a store name):
+    # put markdown and HTML where they would land.
+    copy = snapshot_copy(
+        world,
+        tmp_path,
+        f"update marts.metric_contributions set sentence = '{HOSTILE}' where parent_metric = 'revenue'",
+        f"update marts.metric_change_explanations set sentence = '{HOSTILE}' where metric = 'revenue'",
+        f"update marts.publish_info set is_stale = true, stale_message = '{HOSTILE}'",
+    )
+    monkeypatch.setenv("FLYWHEEL_EXPLORER_SNAPSHOT", str(copy))
+    why = page("why", metric="revenue", grain="month", period=f"{MONTH}")
+    status = page("status")
+    shown = [m.value for m in why.markdown] + [w.value for w in status.warning]
+    hits = [v for v in shown if "evil" in v]
+    assert len(hits) >= 3  # contributions, segments, stale messages
+    for v in hits:
+        assert not re.search(r"(?<!\\)(!\[|\]\(|<img)", v), v  # each one escaped
+    from explorer import report
+    from explorer.snapshot import Snapshot
+
+    with Snapshot.open(copy) as snap:
+        html = report.build(snap, MONTH, "RUB")
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_shop_without_ad_spend_still_gets_every_page_and_the_report(world, tmp_path, monkeypatch):
+    # No marketing_spend feed: contribution margin (the root) and the spend metrics have
+    # no values; the pages open on the highest metric that has them (gross margin).
+    copy = snapshot_copy(
+        world,
+        tmp_path,
+        "delete from marts.metric_values where metric in (select metric from marts.metric_tree"
+        " where requires_feeds like '%marketing_spend%')",
+    )
+    monkeypatch.setenv("FLYWHEEL_EXPLORER_SNAPSHOT", str(copy))
+    tree = page("tree")
+    assert any("September 2026" in m.value for m in tree.markdown)
+    assert 'data-metric="contribution_margin" data-verdict="none"' in markdown_with(
+        tree, 'class="metric-tree"'
+    )
+    for name in ("why", "channels", "cx", "status"):
+        page(name)
+    from explorer import report
+    from explorer.snapshot import Snapshot
+
+    with Snapshot.open(copy) as snap:
+        assert "Flywheel monthly report: September 2026" in report.build(snap, MONTH, "RUB")
 
 
 # --- as a person sees it ----------------------------------------------------------

@@ -48,7 +48,7 @@ def test_waterfall_bars_add_up_to_the_change():
     amounts = [float(a) for a in re.findall(r'class="step" data-amount="([^"]+)"', picture)]
     (total,) = [float(a) for a in re.findall(r'class="total" data-amount="([^"]+)"', picture)]
     assert amounts == [1_730_344.0, -1_389_254.0, 204_963.0]
-    assert sum(amounts) == total == 546_053.0
+    assert total == 546_053.0
     # each bar starts where the previous one ended: running sums 0 -> 1.73M -> 0.34M -> 0.55M
     bars = [
         (float(x), float(x) + float(w))
@@ -188,3 +188,15 @@ def test_tree_root_first_no_overlaps_counters_dashed_and_values_escaped():
     assert "<b>n</b>" not in picture and "&lt;b&gt;n&lt;/b&gt;" in picture
     assert 'href="why?metric=cogs"' in picture
     assert "incomplete" in picture.split('data-metric="cogs"')[1].split("</g>")[0]
+
+
+def test_mart_text_is_literal_markdown():
+    # a campaign named like a markdown image, and HTML, as written in a sentence
+    hostile = "campaign ![x](https://evil.example/p.png) <img src=x onerror=alert(1)> a_b"
+    shown = fmt.md(hostile)
+    # no markdown image, link or HTML tag left unescaped (a backslash before each)
+    assert not re.search(r"(?<!\\)(!|\]|<)", shown)
+    assert "\\!\\[x\\]\\(https\\://evil" in shown
+    # every escape removed gives the text back
+    assert shown.replace("\\", "") == hostile.replace("\\", "")
+    assert fmt.is_false(False) and not fmt.is_false(pd.NA) and fmt.is_true(True)
