@@ -75,6 +75,16 @@ def pick_period(snap: Snapshot, grain: str, key: str = "period") -> date | None:
     )
 
 
+def pick_month(snap: Snapshot, months: list[date]) -> date:
+    """A month of `months` (newest first); default the link's, else the month the tree
+    opens on (the last complete one), else the newest."""
+    wanted = param("period") or f"{model.default_period(snap, 'month')}"
+    index = next((i for i, m in enumerate(months) if f"{m}" == wanted), 0)
+    return st.sidebar.selectbox(
+        "Month", months, index=index, format_func=lambda d: fmt.period_label(d, "month")
+    )
+
+
 def pick_cut(snap: Snapshot, grain: str, period: date, key: str = "cut") -> model.Cut:
     """All data, or one value of a dimension the metrics have a cut by."""
     available = model.cuts(snap, grain, period)

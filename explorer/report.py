@@ -45,18 +45,12 @@ def _verdict_class(delta, direction: str) -> str:
 
 def _main_metrics_in_tree_order(nodes: pd.DataFrame) -> list[str]:
     """Main metrics, depth first from the root (the order the tree reads in)."""
-    kids: dict[str, list[str]] = {}
-    root = None
-    for m, p in zip(nodes["metric"], nodes["parent"], strict=True):
-        if pd.isna(p):
-            root = m
-        else:
-            kids.setdefault(p, []).append(m)
+    root, kids = svg.children(nodes)
     order: list[str] = []
 
     def walk(m: str) -> None:
         order.append(m)
-        for c in sorted(kids.get(m, [])):
+        for c in kids.get(m, []):
             walk(c)
 
     if root:

@@ -57,9 +57,9 @@ def depths(nodes: pd.DataFrame) -> dict[str, int]:
     return {m: level(m) for m in parent}
 
 
-def tree_layout(nodes: pd.DataFrame, w: float, h: float, gap_x: float, gap_y: float):
-    """Left to right, read from the top: the root at the top left, each parent level with
-    its first child (so the chain from the root to its first leaf is one row)."""
+def children(nodes: pd.DataFrame) -> tuple[str | None, dict[str, list[str]]]:
+    """The root and each metric's children, in reading order: summands and factors
+    first, counters last (RELATION_ORDER), then by name."""
     kids: dict[str, list[str]] = {}
     rel = dict(zip(nodes["metric"], nodes["relation"], strict=True))
     root = None
@@ -70,6 +70,13 @@ def tree_layout(nodes: pd.DataFrame, w: float, h: float, gap_x: float, gap_y: fl
             kids.setdefault(p, []).append(m)
     for k in kids.values():
         k.sort(key=lambda m: (RELATION_ORDER.get(rel[m], 9), m))
+    return root, kids
+
+
+def tree_layout(nodes: pd.DataFrame, w: float, h: float, gap_x: float, gap_y: float):
+    """Left to right, read from the top: the root at the top left, each parent level with
+    its first child (so the chain from the root to its first leaf is one row)."""
+    root, kids = children(nodes)
     boxes: dict[str, Box] = {}
     slot = [0]
 

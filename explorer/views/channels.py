@@ -18,13 +18,7 @@ def render() -> None:
     if not months:
         st.warning("No channel values in this snapshot (leads or marketing spend not delivered).")
         return
-    wanted = common.param("period")
-    # default: the month the tree opens on (the last complete one), else the newest
-    wanted = wanted or f"{model.default_period(snap, 'month')}"
-    index = next((i for i, m in enumerate(months) if f"{m}" == wanted), 0)
-    month = st.sidebar.selectbox(
-        "Month", months, index=index, format_func=lambda d: fmt.period_label(d, "month")
-    )
+    month = common.pick_month(snap, months)
     units = dict(zip(*[model.tree(snap)[c] for c in ("metric", "unit")], strict=True))
     long = model.channels(snap, month)
     if long.empty:

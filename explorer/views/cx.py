@@ -17,12 +17,7 @@ def render() -> None:
     if not months:
         st.warning("No survey answers in this snapshot.")
         return
-    wanted = common.param("period")
-    wanted = wanted or f"{model.default_period(snap, 'month')}"
-    index = next((i for i, m in enumerate(months) if f"{m}" == wanted), 0)
-    month = st.sidebar.selectbox(
-        "Month", months, index=index, format_func=lambda d: fmt.period_label(d, "month")
-    )
+    month = common.pick_month(snap, months)
     st.markdown(
         f"**{fmt.period_label(month, 'month')}**. Stores with fewer respondents than "
         "the minimum (var cx_min_respondents) are shown but not ranked."

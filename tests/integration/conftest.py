@@ -1,8 +1,12 @@
-"""A small generated landing folder, shared by the integration tests of one session."""
+"""Shared by the integration tests of one session: a small generated landing folder, the
+settings of a fresh data folder, and a headless browser that refuses requests leaving
+127.0.0.1."""
 
 import os
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -35,6 +39,37 @@ def flywheel_env(tmp_path, monkeypatch):
         monkeypatch.setenv("FLYWHEEL_LANDING_DIR", str(path))
 
     return use_landing
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "Chromium is missing: make test installs it (apt-get install -y chromium)"
+    return path
+
+
+@pytest.fixture
+def browser_page():
+    """Headless Chromium (Debian's) with every request that would leave 127.0.0.1 refused
+    and recorded: yields (page, the refused URLs)."""
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+        def guard(route):
+            host = urlparse(route.request.url).hostname
+            local = route.request.url.startswith(("data:", "blob:", "file:"))
+            if local or host in ("127.0.0.1", None, ""):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", guard)
+        yield page, outside
+        browser.close()
 
 
 def pytest_collection_modifyitems(items):

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 from datetime import date, timedelta
-from urllib.parse import urlparse
 
 import dagster as dg
 import duckdb
@@ -27,7 +26,7 @@ from orchestration.lib.contact_data import contains_contact_data
 from orchestration.lib.settings import load_settings
 from tests.integration.conftest import END_DATE
 from tests.integration.pipeline_helpers import copy_landing, free_port, run_pipeline
-from tests.integration.test_ui_in_browser import ARTIFACTS, chromium, make_target, wait_http
+from tests.integration.test_ui_in_browser import ARTIFACTS, make_target, wait_http
 
 # END_DATE is 2026-10-31, the as-of date (the newest event's day): a period counts as
 # complete when it ended before it, so October is not and September is the last complete.
@@ -289,31 +288,9 @@ def test_a_shop_without_ad_spend_still_gets_every_page_and_the_report(world, tmp
 # --- as a person sees it ----------------------------------------------------------
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium(), headless=True)
-        p = b.new_page(viewport={"width": 1500, "height": 1100})
-
-        def guard(route):
-            url = route.request.url
-            if url.startswith(("data:", "blob:", "file:")) or urlparse(url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                outside.append(url)
-                route.abort()
-
-        p.route("**/*", guard)
-        yield p, outside
-        b.close()
-
-
-def test_explorer_in_the_browser(world, marts, browser):
+def test_explorer_in_the_browser(world, marts, browser_page):
     settings, _, env = world
-    p, outside = browser
+    p, outside = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     with make_target("explore", {**os.environ, **env}, EXPLORE_PORT=port):
@@ -362,9 +339,9 @@ def test_explorer_in_the_browser(world, marts, browser):
     assert outside == []
 
 
-def test_monthly_report_opens_offline(world, marts, browser):
+def test_monthly_report_opens_offline(world, marts, browser_page):
     settings, _, _ = world
-    p, outside = browser
+    p, outside = browser_page
     report = settings.published_path.parent / "reports" / "flywheel-report-2026-09.html"
     assert report.exists(), sorted(report.parent.glob("*"))
     p.goto(report.as_uri())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +14,6 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -23,12 +21,6 @@ from orchestration.lib.settings import PROJECT_ROOT
 from tests.integration.test_own_data import land
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "Chromium is missing: make test installs it (apt-get install -y chromium)"
-    return path
 
 
 def free_port() -> int:
@@ -97,29 +89,6 @@ def after_a_cli_run(tmp_path_factory):
     )
     ARTIFACTS.mkdir(exist_ok=True)
     return env, run_id, root
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(), headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-
-        def guard(route):
-            host = urlparse(route.request.url).hostname
-            local = route.request.url.startswith(("data:", "blob:", "file:"))
-            if local or host in ("127.0.0.1", None, ""):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        yield page, outside
-        browser.close()
 
 
 def test_dagster_ui_lists_the_cli_run_under_its_job_and_describes_assets(
