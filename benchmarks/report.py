@@ -325,7 +325,10 @@ def targets(scales: dict[int, dict], ov: dict, gate: dict) -> list[dict]:
                 f"Explorer: first render of the tree page at {s['label']} (bench_explorer.py)",
                 "≤ 2 s",
                 f"{e['first_render_s']} s (again {e['again_s']} s; floor {e['floor_s']} s, "
-                f"{e['first_vs_floor']}x; snapshot {e['snapshot_gb']} GB)",
+                f"{e['first_vs_floor']}x; snapshot {e['snapshot_gb']} GB)"
+                + (
+                    f", commit {_carried_from(s, 'explore')}" if _carried_from(s, "explore") else ""
+                ),
                 ok,
                 "" if ok else f"{e['first_render_s'] / 2.0:.2f}x",
             )
