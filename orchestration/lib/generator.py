@@ -944,6 +944,7 @@ class _Generator:
         self.cm = _Customers(plan)
         self.out = _Landing(landing_dir)
         self.plant = plant
+        self.store_response = RESPONSE_P  # generate(store_response=...) may raise it
         self.next_lead = 0
         self.next_order = 0
         self.next_answer = 0
@@ -1480,7 +1481,8 @@ class _Generator:
         eligible = o["has_delivered"] | (cancelled & (rng.random(len(status)) < 0.5))
         at_bad_store = (o["store"] >= 0) & STORE_BAD[np.maximum(o["store"], 0)]
         dip_orders = at_bad_store & (p.month_of_sec(o["ordered"]) == p.cx_dip_month)
-        response_p = np.where(dip_orders, RESPONSE_P * CX_DIP_RESPONSE, RESPONSE_P)
+        base_p = np.where(o["store"] >= 0, self.store_response, RESPONSE_P)
+        response_p = np.minimum(1.0, np.where(dip_orders, base_p * CX_DIP_RESPONSE, base_p))
         ri = np.flatnonzero(eligible & (rng.random(len(status)) < response_p))
         nr = len(ri)
         fulfil = o["fulfil"][ri]
@@ -2344,6 +2346,7 @@ def generate(
     plant_bad_input: bool = True,
     progress: Callable[[str], None] | None = None,
     collapse_months_before_end: int = COLLAPSE_MONTHS_BEFORE_END,
+    store_response: float = RESPONSE_P,
 ) -> dict:
     """Write a landing folder of demo data and return (and write) its manifest.
 
@@ -2355,6 +2358,10 @@ def generate(
     every inline plant) and months >= 8 (the collapse sits
     `collapse_months_before_end` months before the end month, 5 by default;
     1 puts it in the last complete month, where the metric alerts look).
+    `store_response` is the survey response rate of orders placed in or picked
+    up at a store (receipt surveys; the others answer at RESPONSE_P): `make
+    demo` raises it so that most stores reach the 30 answers a month a store
+    ranking needs; the default keeps every other world as it was.
     Files are overwritten, not removed: give an empty folder (or use the
     CLI's --clean) when an earlier run used other parameters.
     """
@@ -2367,6 +2374,7 @@ def generate(
     say = progress or (lambda _msg: None)
     plan = _make_plan(orders, seed, end, months, collapse_months_before_end)
     gen = _Generator(landing_dir, plan, plant_bad_input)
+    gen.store_response = store_response
     landing_dir.mkdir(parents=True, exist_ok=True)
     for m in range(months):
         gen.customers_and_leads(m)
@@ -2432,6 +2440,7 @@ def _manifest(gen: _Generator) -> dict:
                 "shift": CX_DIP_SHIFT,
                 "response_factor": CX_DIP_RESPONSE,
             },
+            "store_survey_response": gen.store_response,
             "peak_month": 12,
             "callback_day": p.end.isoformat(),
             "callback_answers": gen.captured.get("callbacks", []),

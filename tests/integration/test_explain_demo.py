@@ -20,6 +20,7 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
+from orchestration.cli import DEMO_STORE_RESPONSE
 from orchestration.lib.generator import generate
 from orchestration.lib.settings import load_settings
 from tests.integration.conftest import END_DATE
@@ -27,13 +28,20 @@ from tests.integration.pipeline_helpers import run_pipeline
 
 DEMO_ORDERS = 30_000  # the size `make demo` generates (cli.py, FLYWHEEL_DEMO_ORDERS)
 DEMO_SEED = 42  # generate()'s default, the one `make demo` uses
+# and the demo's receipt-survey response rate at the stores (cli.py)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("explain_demo")
     landing = root / "landing"
-    manifest = generate(landing, orders=DEMO_ORDERS, seed=DEMO_SEED, end_date=END_DATE)
+    manifest = generate(
+        landing,
+        orders=DEMO_ORDERS,
+        seed=DEMO_SEED,
+        end_date=END_DATE,
+        store_response=DEMO_STORE_RESPONSE,
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FLYWHEEL_DATA_DIR", str(root / "data"))
         mp.setenv("FLYWHEEL_LANDING_DIR", str(landing))

@@ -584,3 +584,35 @@ def test_seeds_match_the_generator():
     with open(PROJECT_ROOT / "seeds" / "channels.csv", encoding="utf-8") as fh:
         groups = {row["channel_group"] for row in csv.DictReader(fh)}
     assert groups == {"paid", "organic", "referral", "offline"}
+
+
+def _nps_rows_by_store_link(root: Path, manifest: dict) -> tuple[int, int]:
+    """NPS answer rows of orders with a store, and of orders without one."""
+    at_store = elsewhere = 0
+    for f in manifest["files"]:
+        if f["feed"] != "survey_answers":
+            continue
+        for _, rec in read_records(root / f["path"], f["format"]):
+            if rec and rec.get("survey") == "nps":
+                if _str(rec.get("store_id")):
+                    at_store += 1
+                else:
+                    elsewhere += 1
+    return at_store, elsewhere
+
+
+def test_store_response_raises_only_the_stores_answers(tmp_path):
+    # Same world twice, once with the demo's receipt surveys: 0.8 of store orders answer
+    # instead of RESPONSE_P = 0.19, so about 0.8 / 0.19 = 4.2x the store answers; orders
+    # without a store answer at 0.19 in both (their count moves only by sampling noise).
+    kw = dict(orders=2000, seed=5, end_date=date(2026, 6, 30), months=10, plant_bad_input=False)
+    base = generate(tmp_path / "a", **kw)
+    demo = generate(tmp_path / "b", **kw, store_response=0.8)
+    store_a, other_a = _nps_rows_by_store_link(tmp_path / "a", base)
+    store_b, other_b = _nps_rows_by_store_link(tmp_path / "b", demo)
+    assert 3.4 <= store_b / store_a <= 5.0, (store_a, store_b)
+    assert 0.75 <= other_b / other_a <= 1.3, (other_a, other_b)
+    assert demo["story"]["store_survey_response"] == 0.8
+    assert base["story"]["store_survey_response"] == 0.19
+    # the orders themselves do not change
+    assert base["generated_rows"]["orders"] == demo["generated_rows"]["orders"]
