@@ -112,14 +112,16 @@ candidate_values as (
 ),
 
 implied_values as (
+    -- union, not union all: a value implied twice (a campaign's channel beside the
+    -- channel itself) is one value of the segment
     select {{ segment_keys }}, segment, dimension, dimension_value
     from candidate_values
-    union all
+    union
     select {{ segment_keys }}, segment, 'channel' as dimension,
         {{ dbt.split_part('dimension_value', "' / '", 1) }} as dimension_value
     from candidate_values
     where dimension = 'campaign'
-    union all
+    union
     select candidate_values.metric, candidate_values.grain, candidate_values.period_start,
         candidate_values.comparison, candidate_values.segment, 'region' as dimension,
         stores.region as dimension_value
@@ -160,7 +162,10 @@ nesting as (
         outer_values.segment,
         inner_values.segment,
         outer_segment.depth
-    having count(distinct outer_values.dimension) = outer_segment.depth
+    -- every value of the outer segment is among the inner one's (implied_values holds
+    -- each value once, so count(*) counts the outer values matched: no distinct
+    -- aggregate, which DuckDB cannot spill and which ran out of memory under 512MB)
+    having count(*) = outer_segment.depth
 ),
 
 nested_effects as (
