@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-dev setup-spark browser demo run ui explore report test lint format docs gx-docs bench clean
+.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report test lint format docs gx-docs bench clean
 .DEFAULT_GOAL := help
 
 help:  ## list the verbs
@@ -73,8 +73,10 @@ explore: setup  ## the explorer (tree, why, channels, CX, data status) on http:/
 report: setup  ## write the monthly report of the last complete month (published/reports/)
 	$(BIN)/python -m orchestration.cli report
 
-test: setup-spark browser  ## the test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
-	$(BIN)/python -m pytest
+# FLYWHEEL_REQUIRE_SPARK=1: a Spark test that cannot run stops the suite with the reason
+# (tests/spark/conftest.py) instead of being skipped.
+test: setup-spark browser java  ## the test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
+	FLYWHEEL_REQUIRE_SPARK=1 $(BIN)/python -m pytest
 
 # The tests open pages in a real headless browser: Debian's Chromium, never a browser
 # a tool downloads itself. Installed once with apt (root), as on the CI machines.
@@ -82,6 +84,14 @@ browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
+# The Spark parity tests need Java 17 or later: Debian's headless JRE, installed once with
+# apt as root (as on the CI machines), else named here.
+java:
+	@v=$$(java -version 2>&1 | sed -nE 's/.*version "(1\.)?([0-9]+).*/\2/p' | head -1); \
+	if [ -z "$$v" ] || [ "$$v" -lt 17 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "The Spark tests need Java 17 or later (found: $${v:-none}): sudo apt-get install -y openjdk-17-jre-headless"; exit 1; fi; fi
 
 lint: setup-dev  ## ruff lint and format check
 	$(BIN)/ruff check orchestration explorer tests benchmarks

@@ -16,7 +16,8 @@ writer). Each publish is write-audit-publish:
    old or the new file in place, never a missing or half-written one.
 
 Temp files left by a killed publish are removed by the next one
-(cleanup_stale, under the writer lock that serialises publishes).
+(cleanup_stale, under the writer lock that serialises publishes). The crash test
+kills a run at each step boundary below (KILL_POINTS) to prove it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -418,6 +420,23 @@ def _audit_config(settings: Settings, safe_run: str) -> tuple[dict[str, str], Pa
     return config, spill
 
 
+# The boundaries between the steps of publish where a crash leaves the most behind
+# (tests/integration/test_crash_recovery.py kills a run at each of them).
+KILL_POINTS = (
+    "snapshot_written",  # the new file is complete, not audited
+    "exports_written",  # audited; Parquet version and restricted file written, nothing swapped
+    "duckdb_swapped",  # the new DuckDB file is in place, the Parquet link still the old one
+    "parquet_swapped",  # both swapped, the restricted file still the old one
+)
+
+
+def _kill_point(name: str) -> None:
+    """Fault injection for the crash test: with FLYWHEEL_TEST_KILL_AT=<name> the run's
+    whole process group dies here by SIGKILL, as under an OOM kill or a container stop."""
+    if os.environ.get("FLYWHEEL_TEST_KILL_AT") == name:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
 def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> PublishResult:
     """Write, audit, then swap in the DuckDB file, the Parquet folder and the restricted file.
 
@@ -462,6 +481,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     finally:
         con.execute("detach pub")
     os.chmod(tmp, 0o644)
+    _kill_point("snapshot_written")
 
     # 2. audit the file as written, before the swap: a failure leaves the old snapshot.
     # The audit reads the whole file in a DuckDB instance of its own: without the run's
@@ -494,10 +514,12 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
                 f"not publishing: {out.name} holds {n} rows, the warehouse {expected[t][0]}"
             )
     restricted_tmp = write_restricted(con, settings)
+    _kill_point("exports_written")
 
     # 3. publish: each swap is one atomic rename.
     os.replace(tmp, target)
     _fsync_dir(target.parent)
+    _kill_point("duckdb_swapped")
     link_tmp = target.parent / f".parquet.link.{safe_run}"
     link_tmp.unlink(missing_ok=True)
     link_tmp.symlink_to(version_dir.name)
@@ -505,6 +527,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         shutil.rmtree(parquet_root)  # an old plain folder from a manual copy
     os.replace(link_tmp, parquet_root)
     _fsync_dir(target.parent)
+    _kill_point("parquet_swapped")
     restricted = swap_restricted(restricted_tmp, settings)
     keep = {version_dir.name} | ({previous_version} if previous_version else set())
     cleaned += _prune_parquet_versions(target.parent, keep)

@@ -1,31 +1,31 @@
-"""kill -9 at many points of `python -m orchestration.cli run`: BI always sees a whole snapshot,
-and the next run recovers by itself.
+"""kill -9 at each phase of `python -m orchestration.cli run`: BI always sees a whole
+snapshot, and the next run recovers by itself.
 
-A first run publishes the baseline. Then each attempt starts the same run on the
-same landing folder and is SIGKILLed after a delay; the delays are spread
-(stratified, random within each stratum) over the baseline run's duration, so
-kills land in start-up, ingestion, the gate, dbt build and publish. Most kills
-take the whole process group (as an OOM kill or a container stop does); every
-fourth kills only the Dagster process, which orphans a running dbt that keeps
-DuckDB's lock until it ends. After each kill the published file must open
-read-only, name one run, and hold exactly the baseline's numbers (same landing
-data, so every publish must have the same numbers). A final run must succeed
-without any manual step and publish the same numbers again.
-
-Two more kill points are aimed at the publish step (a random 0-3 s after it
-starts). FLYWHEEL_CRASH_KILL_POINTS (default 8), FLYWHEEL_CRASH_PUBLISH_KILLS
-(default 2) and FLYWHEEL_CRASH_SEED change the plan.
+A first run publishes the baseline. Then the same run on the same landing folder is
+killed once in each phase, deterministically:
+- start-up (before any step has logged), ingestion, the gate and dbt build: the test
+  waits for the phase's first line in the run's output, then SIGKILLs the run's whole
+  process group (as an OOM kill or a container stop does). A second dbt-build kill takes
+  only the Dagster process, which orphans a running dbt that keeps DuckDB's lock until
+  it ends;
+- publish, at each boundary of its steps (orchestration/lib/publish.py, KILL_POINTS):
+  the run kills its own process group there (FLYWHEEL_TEST_KILL_AT), so the kill lands
+  between the write and the audit, before any swap, between the DuckDB and the Parquet
+  swap, and before the restricted swap, every time.
+The test asserts each kill landed in its phase. After each kill the published file must
+open read-only, name one run, and hold exactly the baseline's numbers (same landing
+data, so every publish must have the same numbers). A final run must succeed without
+any manual step and publish the same numbers again.
 """
 
 import os
-import random
 import signal
 import time
-from collections import Counter
 
 import dagster as dg
 import pytest
 
+from orchestration.lib.publish import KILL_POINTS
 from tests.integration.pipeline_helpers import copy_landing
 from tests.integration.test_publish_support import cli_env, published_checksums, start_cli
 
@@ -57,8 +57,28 @@ def _kill(pid: int, whole_group: bool) -> None:
         pass
 
 
+# (phase, the output line that starts it, seconds to wait after it, kill whole group)
+EXTERNAL_KILLS = [
+    ("start-up", None, 0.5, True),
+    ("ingest", "raw__", 0.0, True),
+    ("gate", "quality__lead_verdicts", 0.0, True),
+    ("dbt build", "flywheel_dbt", 2.0, True),
+    ("dbt build", "flywheel_dbt", 2.0, False),  # Dagster only: dbt lives on, orphaned
+]
+
+
+def _wait_for(attempt, marker: str | None, after: float) -> None:
+    if marker is not None:
+        while marker not in attempt.output():
+            assert attempt.proc.poll() is None, (
+                f"the run ended before {marker!r} appeared:\n{attempt.output()[-2000:]}"
+            )
+            time.sleep(0.02)
+    time.sleep(after)
+
+
 @pytest.mark.slow
-def test_kill_nine_at_many_points(generated_landing, tmp_path):
+def test_kill_nine_in_every_phase(generated_landing, tmp_path):
     src, _ = generated_landing
     landing = copy_landing(src, tmp_path / "landing")
     env = cli_env(tmp_path, landing)
@@ -68,51 +88,42 @@ def test_kill_nine_at_many_points(generated_landing, tmp_path):
         base = start_cli(env, tmp_path / "run_base.log")
         groups.append(base.proc.pid)
         assert base.proc.wait(timeout=600) == 0, base.output()[-3000:]
-        duration = time.monotonic() - base.started
         base_id, status = base.final()
         assert status == "SUCCESS"
         runs, expected = published_checksums(published)
         assert runs == {base_id}
         assert len(expected) >= 13 and all(n > 0 for n, _ in expected.values())
 
-        n = int(os.environ.get("FLYWHEEL_CRASH_KILL_POINTS", "8"))
-        rng = random.Random(int(os.environ.get("FLYWHEEL_CRASH_SEED", "7")))
-        delays: list[float | None] = [duration * (i + rng.random()) / n for i in range(n)]
-        # plus kill points aimed at the publish step itself (0-3 s after it starts: the
-        # write, the audit, the swaps): None = wait for the step, then a random delay
-        delays += [None] * int(os.environ.get("FLYWHEEL_CRASH_PUBLISH_KILLS", "2"))
-        phases: Counter = Counter()
-        finished_before_kill = 0
-        for i, delay in enumerate(delays):
-            attempt = start_cli(env, tmp_path / f"run_kill_{i}.log")
+        plan = [
+            (phase, marker, after, group, None) for phase, marker, after, group in EXTERNAL_KILLS
+        ]
+        plan += [("publish", None, 0.0, True, point) for point in KILL_POINTS]
+        landed: list[tuple[str, str]] = []
+        for i, (phase, marker, after, whole_group, point) in enumerate(plan):
+            run_env = env | ({"FLYWHEEL_TEST_KILL_AT": point} if point else {})
+            attempt = start_cli(run_env, tmp_path / f"run_kill_{i}.log")
             groups.append(attempt.proc.pid)
-            if delay is None:
-                while (
-                    attempt.proc.poll() is None
-                    and "published__bi_snapshot - publishing:" not in attempt.output()
-                ):
-                    time.sleep(0.05)
-                delay = rng.uniform(0.0, 3.0)
-            try:
-                attempt.proc.wait(timeout=delay)
-                finished_before_kill += 1
-                phase = "finished"
-            except Exception:  # noqa: BLE001 - TimeoutExpired: still running, as intended
-                phase = _phase(attempt.output())
-                _kill(attempt.proc.pid, whole_group=(i % 4 != 1))
-                attempt.proc.wait(timeout=60)
-            phases[phase] += 1
+            if point is None:
+                _wait_for(attempt, marker, after)
+                assert attempt.proc.poll() is None, f"kill {i}: the run ended before the kill"
+                seen = _phase(attempt.output())
+                _kill(attempt.proc.pid, whole_group)
+            code = attempt.proc.wait(timeout=600)
+            if point is not None:
+                seen = _phase(attempt.output())
+            assert code == -signal.SIGKILL, f"kill {i}: the run exited with {code}"
+            landed.append((phase, seen))
+            assert seen == phase, f"kill {i} aimed at {phase} ({point or marker}) landed in {seen}"
             # The published file is there, whole, from exactly one run, with the baseline's numbers.
             assert published.exists(), f"kill {i} ({phase}): published file missing"
             runs, sums = published_checksums(published)
             assert len(runs) == 1, f"kill {i} ({phase}): publish_info names {runs}"
             (run,) = runs
-            # the baseline's run, or an attempt that completed its swap before it was killed
-            assert (
-                run == base_id
-                or run in attempt.run_ids()
-                or any(run in (tmp_path / f"run_kill_{j}.log").read_text() for j in range(i))
-            ), f"kill {i}: unknown run {run}"
+            # the baseline's run, or an attempt that swapped its file in before it was killed
+            swapped = point in ("duckdb_swapped", "parquet_swapped")
+            assert run == (next(iter(attempt.run_ids())) if swapped else base_id), (
+                f"kill {i} ({phase} {point or ''}): published run {run}"
+            )
             assert sums == expected, (
                 f"kill {i} ({phase}): published numbers differ from the baseline"
             )
@@ -138,10 +149,7 @@ def test_kill_nine_at_many_points(generated_landing, tmp_path):
         with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
             stuck = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         assert stuck == []
-        print(
-            f"\nkill points tried: {len(delays)} (by phase: {dict(phases)}; {finished_before_kill} finished first); "
-            f"baseline run {duration:.0f} s; recovery run succeeded with the baseline's numbers"
-        )
+        print(f"\nkills (aimed, landed): {landed}; recovery run published the baseline's numbers")
     finally:
         for pgid in groups:
             try:

@@ -152,7 +152,9 @@ def test_rerun_and_doubled_file_change_nothing(landing_copy):
     assert con.execute("select count(*) from meta.quarantine").fetchone()[0] == q_before
     outcomes = Counter(
         r[0]
-        for r in con.execute("select outcome from meta.files offset ?", [files_before]).fetchall()
+        for r in con.execute(
+            "select outcome from meta.files order by file_id offset ?", [files_before]
+        ).fetchall()
     )
     assert outcomes == {"duplicate_content": 1}
     con.close()

@@ -2,7 +2,12 @@
 survey answers must appear in clear nowhere BI, logs, Data Docs or alerts can reach.
 
 220 canary rows per feed, each with its own email / phone / card (and the survey
-comments repeat the email and phone in free text). After a real pipeline run the
+comments repeat the email and phone in free text). Every free-text column of the
+landing contract that is not a PII column (FREE_TEXT: region, campaign, disqualification
+reason, category, question, contact reason) also carries, on some rows, a marker word
+followed by an email and a phone: the test looks for the marker in the published file
+to tell a field that is published (then its PII must have been scrubbed) from one that
+is not published at all, and prints which. After a real pipeline run the
 test searches, for every canary (as planted, and the phone also as its last ten
 digits): every text value of the published DuckDB file and of the Parquet export,
 every file under DAGSTER_HOME (event log, compute logs), the captured stdout and
@@ -38,6 +43,30 @@ def _card(kind: str, i: int) -> str:
     return f"CNRY{kind.upper()}{i:06d}"
 
 
+# (feed, column) of every free-text column that is not declared PII nor restricted to a
+# list of allowed values (orchestration/lib/feeds.py); ids and codes are not free text.
+FREE_TEXT = [
+    ("customers", "region"),
+    ("leads", "campaign"),
+    ("leads", "disqualified_reason"),
+    ("order_items", "category"),
+    ("marketing_spend", "campaign"),
+    ("survey_answers", "question"),
+    ("support_contacts", "reason"),
+]
+EVERY = 20  # one row in EVERY carries a free-text canary (11 rows per field)
+
+
+def _marker(feed: str, column: str, i: int) -> str:
+    return f"fieldmark{FREE_TEXT.index((feed, column))}x{i:04d}"
+
+
+def _free_text(feed: str, column: str, i: int, area: int) -> tuple[str, list[str]]:
+    """A marker word followed by contact data, as a clerk would type it."""
+    e, p = _email(f"f{FREE_TEXT.index((feed, column))}", i), _phone(area, i)
+    return f"{_marker(feed, column, i)} call {p} or mail {e}", [e, p]
+
+
 def _plant(landing) -> list[str]:
     canaries: list[str] = []
     cust = ["customer_id,registered_at,lead_id,email,phone,loyalty_card_id,region"]
@@ -49,23 +78,63 @@ def _plant(landing) -> list[str]:
     ]
     for i in range(N):
         day = 1 + i % 28
+        free = i % EVERY == 0
         e, p, c = _email("c", i), _phone(931, i), _card("c", i)
-        cust.append(f"CNRY-C{i:04d},2026-10-{day:02d} 10:00:00,,{e},{p},{c},Ural")
-        canaries += [e, p, c]
+        region, extra = _free_text("customers", "region", i, 941) if free else ("Ural", [])
+        cust.append(f'CNRY-C{i:04d},2026-10-{day:02d} 10:00:00,,{e},{p},{c},"{region}"')
+        canaries += [e, p, c, *extra]
         e, p = _email("l", i), _phone(932, i)
+        campaign, reason, extra = "canary", "", []
+        if free:
+            campaign, extra_c = _free_text("leads", "campaign", i, 942)
+            reason, extra_r = _free_text("leads", "disqualified_reason", i, 943)
+            extra = extra_c + extra_r
         leads.append(
-            f"CNRY-L{i:04d},2026-10-{day:02d} 11:00:00,{CHANNELS[i % len(CHANNELS)]},canary,{e},{p},,,"
+            f"CNRY-L{i:04d},2026-10-{day:02d} 11:00:00,{CHANNELS[i % len(CHANNELS)]},"
+            f'"{campaign}",{e},{p},,"{reason}",'
         )
-        canaries += [e, p]
+        canaries += [e, p, *extra]
         e, p, c = _email("s", i), _phone(933, i), _card("s", i)
+        question, extra = (
+            _free_text("survey_answers", "question", i, 944) if free else ("store_visit", [])
+        )
         survey.append(
-            f"CNRY-S{i:04d},2026-10-{day:02d} 12:00:00,csi,store_visit,{1 + i % 5},S01,{e},{p},{c},"
+            f'CNRY-S{i:04d},2026-10-{day:02d} 12:00:00,csi,"{question}",{1 + i % 5},S01,{e},{p},{c},'
             f'"please call me back at {e} or {p}"'
         )
-        canaries += [e, p, c]
+        canaries += [e, p, c, *extra]
     (landing / "customers" / "zz_canary_customers.csv").write_text("\n".join(cust) + "\n")
     (landing / "leads" / "zz_canary_leads.csv").write_text("\n".join(leads) + "\n")
     (landing / "survey_answers" / "zz_canary_survey.csv").write_text("\n".join(survey) + "\n")
+    # Orders of canary customers whose one line has a canary category, spend rows with a
+    # canary campaign, support contacts with a canary reason.
+    orders = [
+        "order_id,customer_id,ordered_at,status,sales_channel,store_id,fulfilment,promised_at,delivered_at,currency"
+    ]
+    items = ["order_id,line_no,sku,category,quantity,unit_price,unit_cost"]
+    spend = ["spend_date,channel,campaign,spend,impressions,clicks,currency"]
+    contacts = ["contact_id,contacted_at,channel,reason,order_id,customer_id"]
+    for i in range(0, N, EVERY):
+        day = 1 + i % 28
+        orders.append(
+            f"CNRY-O{i:04d},CNRY-C{i:04d},2026-10-{day:02d} 13:00:00,paid,web,,courier,,,RUB"
+        )
+        category, extra_i = _free_text("order_items", "category", i, 945)
+        items.append(f'CNRY-O{i:04d},1,CNRY-SKU,"{category}",1,100.00,60.00')
+        campaign, extra_s = _free_text("marketing_spend", "campaign", i, 946)
+        spend.append(f'2026-10-{day:02d},paid_search,"{campaign}",10.00,100,5,RUB')
+        reason, extra_r = _free_text("support_contacts", "reason", i, 947)
+        contacts.append(
+            f'CNRY-T{i:04d},2026-10-{day:02d} 14:00:00,phone,"{reason}",CNRY-O{i:04d},CNRY-C{i:04d}'
+        )
+        canaries += extra_i + extra_s + extra_r
+    for feed, lines in (
+        ("orders", orders),
+        ("order_items", items),
+        ("marketing_spend", spend),
+        ("support_contacts", contacts),
+    ):
+        (landing / feed / f"zz_canary_{feed}.csv").write_text("\n".join(lines) + "\n")
     phones_digits = [re.sub(r"\D", "", x)[-10:] for x in canaries if x.startswith("+7")]
     return canaries + phones_digits
 
@@ -94,9 +163,10 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
     landing = copy_landing(src, tmp_path / "landing")
     flywheel_env(landing)
     canaries = _plant(landing)
-    assert (
-        len(set(canaries)) == len(canaries) == N * 8 + N * 3
-    )  # 8 planted values per index + 3 digit forms
+    free_rows = len(range(0, N, EVERY))  # 11
+    # 8 planted values per index + 2 per free-text canary (7 fields), plus the digit forms
+    # of every phone (3 per index, 1 per free-text canary)
+    assert len(set(canaries)) == len(canaries) == N * 8 + N * 3 + 7 * free_rows * 3
     s = load_settings()
 
     result = run_pipeline()
@@ -138,7 +208,18 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
     ]
-    scan("published duckdb", "\n".join(_texts_of(pub, tables)))
+    published_text = "\n".join(_texts_of(pub, tables))
+    scan("published duckdb", published_text)
+    # Each free-text field: published (its marker is there, so its contact data must have
+    # been scrubbed: the scan above) or not published at all.
+    verdicts = {
+        f"{feed}.{column}": (
+            "published, scrubbed"
+            if _marker(feed, column, 0) in published_text.lower()
+            else "not published"
+        )
+        for feed, column in FREE_TEXT
+    }
     pub.close()
     pq = duckdb.connect()
     parquet_files = sorted((s.published_path.parent / "parquet").glob("*.parquet"))
@@ -165,5 +246,6 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
         f"\nPII canaries planted: {len(canaries)} (emails {3 * N}, phones {3 * N} + {3 * N} digit forms, "
         f"cards {2 * N}); places searched: published, parquet ({len(parquet_files)} files), dagster home, "
         f"stdout/stderr, GX docs, dbt ({len(dbt_files)} files), alerts ({len(alerts)}); canaries found: {n_found}"
+        f"\nfree-text fields: {verdicts}"
     )
     assert n_found == 0, {k: sorted(v)[:5] for k, v in found.items()}

@@ -19,7 +19,7 @@ renamed as (
         answer_id,
         answered_at,
         lower(trim(survey)) as survey,
-        lower(trim(question)) as question,
+        lower({{ scrub_contact_data('trim(question)') }}) as question,
         score,
         order_id,
         store_id,
