@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.feeds import FEEDS
+from tests.integration import second_method
 from tests.integration.pipeline_helpers import copy_landing, published, run_pipeline
 
 MONTH = "2026-08"  # a full month, away from the planted lead-quality rows of the last month
@@ -226,3 +227,59 @@ def test_nps_of_one_store(built):
     value, _, denominator = metric(con, "nps", "store", store_id)
     assert denominator == len(scores)
     assert close(value, expected)
+
+
+# The periods compared: every day, week and month that starts in August to October 2026.
+# October holds the leads the gate quarantines in the generated world (checked below).
+FIRST, LAST = date(2026, 8, 1), date(2026, 10, 31)
+
+
+def test_every_metric_at_every_grain(built):
+    landing, manifest, con = built
+    invalid, dups = _gate_sets(manifest)
+    feeds = {
+        f: load_feed(landing, manifest, f)
+        for f in ("orders", "order_items", "customers", "leads", "marketing_spend")
+        + ("survey_answers", "support_contacts")
+    }
+    quarantined_in = {
+        ts(feeds["leads"][(q["lead_id"],)]["created_at"]).strftime("%Y-%m")
+        for q in manifest["lead_quality"]
+        if q["expectation"] != "duplicate_lead" and (q["lead_id"],) in feeds["leads"]
+    }
+    assert "2026-10" in quarantined_in, quarantined_in
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    expected = {
+        k: v
+        for k, v in second_method.compute(feeds, invalid, dups, seeds, ts).items()
+        if FIRST <= k[2] <= LAST
+    }
+    got = {
+        (m, g, p): (n, d, v)
+        for m, g, p, n, d, v in con.execute(
+            "select metric, grain, period_start, numerator, denominator, value"
+            " from marts.metric_values where dimension = 'all' and value is not null"
+            " and period_start between ? and ? and metric in (select metric from marts.metric_tree)",
+            [FIRST, LAST],
+        ).fetchall()
+    }
+    tree = {r[0] for r in con.execute("select metric from marts.metric_tree").fetchall()}
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    wrong = []
+    for key in sorted(set(expected) & set(got)):
+        en, ed, ev = expected[key]
+        gn, gd, gv = got[key]
+        if not (close(gv, ev) and close(gn, en) and (ed is None or close(gd, ed))):
+            wrong.append((key, "expected", expected[key], "got", got[key]))
+    covered = {k[0] for k in expected}
+    by_grain = {g: len({k for k in expected if k[1] == g}) for g in second_method.GRAINS}
+    print(
+        f"\nsecond method: {len(expected)} values of {len(covered)} tree metrics "
+        f"(by grain {by_grain}); not in the tree's landing-determined set: {sorted(tree - covered)}"
+    )
+    assert not wrong, wrong[:10]
+    assert not missing, (sorted({k[0] for k in missing}), missing[:10])
+    assert not extra, (sorted({k[0] for k in extra}), extra[:10])
+    assert covered <= tree
+    assert len(covered) >= 50
