@@ -63,7 +63,8 @@ LEAD_VERDICTS = [
 ORDERS = [
     ("O1", "C1", T("2024-01-06 10:00"), "delivered", "web", None, "courier",
      T("2024-01-08 12:00"), T("2024-01-08 10:00"), "RUB"),
-    ("O2", "C1", T("2024-01-20 15:00"), "paid", "store", "S1", "in_store", None, None, None),
+    # " rub ": the landing contract takes the currency code in any case and padding
+    ("O2", "C1", T("2024-01-20 15:00"), "paid", "store", "S1", "in_store", None, None, " rub "),
     ("O3", "C2", T("2024-01-15 11:00"), "cancelled", "web", None, "courier", None, None, None),
     ("O4", "C2", T("2024-01-16 11:00"), "delivered", "app", "S2", "pickup",
      T("2024-01-17 10:00"), T("2024-01-18 10:00"), None),

@@ -71,6 +71,12 @@ def test_revenue_and_margin(con):
     assert metric(con, "revenue", grain="week", period="2024-01-01") == pytest.approx(250)
 
 
+def test_currency_is_the_upper_case_code(con):
+    # O1 "RUB", O2 " rub " (trimmed, upper-cased), the other orders blank (the reporting
+    # currency, RUB): every order reads RUB
+    assert con.execute("select distinct currency from marts.fct_orders").fetchall() == [("RUB",)]
+
+
 def test_cx_figures(con):
     # S1 January nps answers 10, 9, 9 | 8, 7 | 6 -> 100 x (3 - 1) / 6
     assert metric(con, "nps", dimension="store", value="S1") == pytest.approx(100 * 2 / 6)
