@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report test lint format docs gx-docs bench clean
+.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report test test-fast lint format docs gx-docs bench clean
 .DEFAULT_GOAL := help
 
 help:  ## list the verbs
@@ -73,10 +73,18 @@ explore: setup  ## the explorer (tree, why, channels, CX, data status) on http:/
 report: setup  ## write the monthly report of the last complete month (published/reports/)
 	$(BIN)/python -m orchestration.cli report
 
+# The suite on TEST_WORKERS processes (pytest-xdist), each test module whole on one of them
+# so its module fixtures (a pipeline run, a dbt build) are built once.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadscope)
+
 # FLYWHEEL_REQUIRE_SPARK=1: a Spark test that cannot run stops the suite with the reason
 # (tests/spark/conftest.py) instead of being skipped.
-test: setup-spark browser java  ## the test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
-	FLYWHEEL_REQUIRE_SPARK=1 $(BIN)/python -m pytest
+test: setup-spark browser java  ## the whole test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
+	FLYWHEEL_REQUIRE_SPARK=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+test-fast: setup-dev  ## the inner loop: unit tests and the dbt fixture builds, no pipeline runs (not slow)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow" tests/unit tests/dbt
 
 # The tests open pages in a real headless browser: Debian's Chromium, never a browser
 # a tool downloads itself. Installed once with apt (root), as on the CI machines.

@@ -175,6 +175,7 @@ def test_key_not_in_warehouse_or_artifacts(built):
                 assert secret.encode() not in data, path
 
 
+@pytest.mark.slow  # more dbt runs of the fixture: make test, not make test-fast
 def test_incremental_run_matches_full_refresh(built, tmp_path):
     """A status change (O2 paid -> returned) reloaded later reaches the incremental
     facts, and the incremental result equals a full refresh."""
@@ -255,6 +256,7 @@ def test_uniqueness_tests_find_each_duplicated_key_once(built, tmp_path):
     }
 
 
+@pytest.mark.slow  # more dbt runs of the fixture: make test, not make test-fast
 def test_docs_generate_offline(built, tmp_path):
     _, project, _ = built
     # On a copy: the module's open connection to the built warehouse would clash with dbt's.
@@ -346,6 +348,7 @@ def _component(c, model, column, grain, period, dimension="all", value="all"):
     return None if row is None else row[0]
 
 
+@pytest.mark.slow  # more dbt runs of the fixture: make test, not make test-fast
 def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
     """The period-incremental metric aggregates (macros/period_incremental.sql) recompute
     only the periods a run touches, and end equal to a full refresh after: an order

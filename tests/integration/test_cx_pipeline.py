@@ -223,14 +223,24 @@ def _needles(env) -> list[str]:
     return [canary_email(i) for i in range(CANARIES)] + [canary_phone(i) for i in range(CANARIES)]
 
 
+# Every canary email and phone matches this pattern (canary_email, canary_phone).
+CANARY_SHAPE = r"canary\d{4}\.zq@leak-test\.invalid|7999\d{7}"
+
+
 def _varchar_hits(
     con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]], needle_table: str
 ) -> list:
+    """(relation, column, values holding a needle): one regular-expression pass per column
+    finds the canary-shaped values, then each of those is searched for every needle."""
+    needles = [r[0] for r in con.execute(f"select v from {needle_table}").fetchall()]  # noqa: S608
     hits = []
     for relation, column in tables:
-        n = con.execute(
-            f'select count(*) from {relation} t join {needle_table} n on strpos(lower(t."{column}"), n.v) > 0'  # noqa: S608
-        ).fetchone()[0]
+        shaped = con.execute(
+            f'select distinct lower(t."{column}") from {relation} t'  # noqa: S608
+            f' where regexp_matches(lower(t."{column}"), $p)',
+            {"p": CANARY_SHAPE},
+        ).fetchall()
+        n = sum(1 for (v,) in shaped if any(needle in v for needle in needles))
         if n:
             hits.append((relation, column, n))
     return hits
@@ -288,7 +298,7 @@ def test_canaries_never_leave_the_restricted_side(cx_env):
     assert b"callback export" in texts[0] and b"restricted_callback_list" in texts[0]
     blob = b"\n".join(texts).lower()
     # one pass for all 2,000 needles: every canary email and phone matches this pattern
-    pattern = re.compile(rb"canary\d{4}\.zq@leak-test\.invalid|7999\d{7}")
+    pattern = re.compile(CANARY_SHAPE.encode())
     leaked = sorted({m.decode() for m in pattern.findall(blob)} & set(needles))
     assert leaked == []
 
