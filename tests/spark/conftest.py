@@ -11,7 +11,9 @@ import subprocess
 
 import pytest
 
-JAVA_HINT = "install Java 17: apt-get install -y openjdk-17-jre-headless (make test does it as root)"
+JAVA_HINT = (
+    "install Java 17: apt-get install -y openjdk-17-jre-headless (make test does it as root)"
+)
 
 
 def _java_major(java: str) -> int | None:
