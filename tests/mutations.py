@@ -6,13 +6,17 @@ to fail, and puts the line back (also when interrupted). Run it on a clean tree:
     .venv/bin/python -m tests.mutations            # every break
     .venv/bin/python -m tests.mutations churn nps  # the breaks whose name contains a word
 
-It prints one line per break: caught (a test failed) or MISSED, with the wall time,
-and exits 1 when a break was missed. Not collected by pytest (no test_ prefix): it
+It prints one line per break: caught (a test failed: pytest exit code 1) or MISSED
+(anything else: passed, or pytest itself could not run), with the wall time, and exits
+1 when a break was missed. It refuses to start on files with uncommitted changes, and
+puts a line back on an exception, Ctrl-C or SIGTERM (not on SIGKILL: `git checkout`
+the file then). Not collected by pytest (no test_ prefix): it
 runs pytest itself, one break at a time, on the files as edited.
 """
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -139,11 +143,20 @@ def run(brk: Break) -> tuple[bool, float]:
         proc = pytest(brk.tests)
     finally:
         path.write_text(original)
-    return proc.returncode != 0, time.monotonic() - started
+    return proc.returncode == 1, time.monotonic() - started  # 1 = tests ran and failed
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt  # unwinds through run()'s finally: the line goes back
 
 
 def main(words: list[str]) -> int:
     chosen = [b for b in BREAKS if not words or any(w in b.name for w in words)]
+    paths = sorted({b.path for b in chosen})
+    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *paths], cwd=ROOT).returncode:
+        print(f"uncommitted changes in {', '.join(paths)}: commit or stash them first")
+        return 2
+    signal.signal(signal.SIGTERM, _terminated)
     # The same tests pass on the unbroken tree: a failure below is the break's doing.
     started = time.monotonic()
     baseline = pytest(sorted({t for b in chosen for t in b.tests}))

@@ -27,11 +27,18 @@ import sys
 import time
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orchestration.lib.publish import KILL_POINTS
 from tests.integration.pipeline_helpers import copy_landing
-from tests.integration.test_publish_support import ROOT, cli_env, published_checksums, start_cli
+from tests.integration.test_publish_support import (
+    ROOT,
+    cli_env,
+    parquet_checksums,
+    published_checksums,
+    start_cli,
+)
 
 PHASES = [  # (marker in the run's output, phase), last one seen wins
     ("raw__", "ingest"),
@@ -124,14 +131,39 @@ def test_kill_nine_in_every_phase(generated_landing, tmp_path):
 
         landed: list[tuple[str, str]] = []
 
-        def check(i: int, phase: str, allowed_runs: set[str]) -> None:
-            # The published file is there, whole, from exactly one run, with the baseline's numbers.
+        parquet = published.parent / "parquet"
+        restricted = tmp_path / "data" / "restricted" / "restricted.duckdb"
+        expected_parquet = parquet_checksums(parquet)
+        assert set(expected_parquet) == set(expected)
+
+        def parquet_run() -> set[str]:
+            con = duckdb.connect()
+            try:
+                info = str(parquet / "publish_info.parquet")
+                return {
+                    r[0] for r in con.execute(f"select distinct run_id from '{info}'").fetchall()
+                }
+            finally:
+                con.close()
+
+        def check(i: int, phase: str, duckdb_run: str, parquet_run_id: str) -> None:
+            # The published file is there, whole, from exactly one run, with the baseline's
+            # numbers; so is the Parquet folder (each swapped on its own: between the two
+            # swaps they name different runs); the restricted file opens.
             assert published.exists(), f"kill {i} ({phase}): published file missing"
             runs, sums = published_checksums(published)
-            assert len(runs) == 1 and runs <= allowed_runs, f"kill {i} ({phase}): runs {runs}"
+            assert runs == {duckdb_run}, f"kill {i} ({phase}): the DuckDB file names {runs}"
             assert sums == expected, (
                 f"kill {i} ({phase}): published numbers differ from the baseline"
             )
+            assert parquet_run() == {parquet_run_id}, f"kill {i} ({phase}): Parquet {parquet_run()}"
+            assert parquet_checksums(parquet) == expected_parquet, f"kill {i} ({phase}): Parquet"
+            con = duckdb.connect(str(restricted), read_only=True)
+            try:
+                tables = con.execute("select count(*) from information_schema.tables").fetchone()[0]
+            finally:
+                con.close()
+            assert tables >= 1, f"kill {i} ({phase}): restricted file"
 
         for i, (phase, marker, after, whole_group) in enumerate(EXTERNAL_KILLS):
             attempt = start_cli(env, tmp_path / f"run_kill_{i}.log")
@@ -143,19 +175,21 @@ def test_kill_nine_in_every_phase(generated_landing, tmp_path):
             assert attempt.proc.wait(timeout=600) == -signal.SIGKILL
             landed.append((phase, seen))
             assert seen == phase, f"kill {i} aimed at {phase} ({marker}) landed in {seen}"
-            check(i, phase, {base_id})
+            check(i, phase, base_id, base_id)
 
         # The orphaned dbt of the last kill holds DuckDB's lock until it ends; publish waits
         # for the writer lock like a run would.
-        previous = base_id
+        duckdb_run = parquet_run_id = base_id
         for j, point in enumerate(KILL_POINTS):
             run_id = f"killed-at-{point}"
             code = _publish_killed_at(env, point, run_id)
             assert code == -signal.SIGKILL, f"publish meant to die at {point} exited with {code}"
             landed.append(("publish", point))
-            swapped = point in ("duckdb_swapped", "parquet_swapped")
-            check(len(EXTERNAL_KILLS) + j, f"publish {point}", {run_id if swapped else previous})
-            previous = run_id if swapped else previous
+            if point in ("duckdb_swapped", "parquet_swapped"):
+                duckdb_run = run_id
+            if point == "parquet_swapped":
+                parquet_run_id = run_id
+            check(len(EXTERNAL_KILLS) + j, f"publish {point}", duckdb_run, parquet_run_id)
 
         # Recovery: the next run needs no manual step and publishes the same numbers.
         rec = start_cli(env, tmp_path / "run_recover.log")

@@ -249,3 +249,15 @@ def test_no_canary_in_clear_anywhere(generated_landing, tmp_path, flywheel_env, 
         f"\nfree-text fields: {verdicts}"
     )
     assert n_found == 0, {k: sorted(v)[:5] for k, v in found.items()}
+    # What the landing contract says (docs/landing-contract.md, "Contact data in free
+    # text"): every free-text field is published with its contact data scrubbed, except
+    # the support contact reason, which no mart carries. A field that stopped reaching
+    # BI (or a canary row that got quarantined) would make the scan above prove nothing.
+    assert verdicts == {
+        f"{feed}.{column}": (
+            "not published"
+            if (feed, column) == ("support_contacts", "reason")
+            else "published, scrubbed"
+        )
+        for feed, column in FREE_TEXT
+    }

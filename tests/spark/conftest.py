@@ -42,16 +42,27 @@ def spark_available() -> str | None:
     return None
 
 
+def required_but_missing() -> str | None:
+    """The error when FLYWHEEL_REQUIRE_SPARK=1 and Spark cannot run here, else None."""
+    if os.environ.get("FLYWHEEL_REQUIRE_SPARK") != "1":
+        return None
+    reason = spark_available()
+    return (
+        f"The Spark tests cannot run: {reason}. "
+        "FLYWHEEL_REQUIRE_SPARK=1 (make test, CI) makes this an error, not a skip."
+        if reason
+        else None
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     spark_items = [item for item in items if "tests/spark" in str(item.fspath)]
     if not spark_items:
         return
+    missing = required_but_missing()
+    if missing:
+        raise pytest.UsageError(missing)
     reason = spark_available()
-    if reason and os.environ.get("FLYWHEEL_REQUIRE_SPARK") == "1":
-        raise pytest.UsageError(
-            f"The Spark tests cannot run: {reason}. "
-            "FLYWHEEL_REQUIRE_SPARK=1 (make test, CI) makes this an error, not a skip."
-        )
     for item in spark_items:
         item.add_marker(pytest.mark.slow)
         if reason:
