@@ -11,9 +11,9 @@ os.environ["DO_NOT_TRACK"] = "1"
 
 
 def pytest_configure(config):
-    """Under pytest-xdist only the workers collect tests: the requirement that Spark can run
-    (tests/spark/conftest.py) is checked here too, in the main process, before any worker
-    starts, so the run stops with the reason instead of workers failing one by one."""
+    """FLYWHEEL_REQUIRE_SPARK=1 (make test): stop before any test when Spark cannot run
+    (tests/spark/conftest.py). Checked in the main process only: under pytest-xdist the
+    workers would each fail on their own instead of the run stopping with the reason."""
     if hasattr(config, "workerinput"):
         return
     from tests.spark.conftest import required_but_missing
