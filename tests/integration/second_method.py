@@ -124,13 +124,15 @@ def compute(
         cogs = sum(
             (Decimal(i["quantity"]) * Decimal(i["unit_cost"]) for i in items[oid]), Decimal(0)
         )
+        is_revenue = status in REVENUE_STATUSES
         sums.add("orders_placed", on)
-        if status in REVENUE_STATUSES:
+        # revenue figures are 0, not missing, on a day with orders but none paid
+        sums.add("revenue", on, rev if is_revenue else 0)
+        sums.add("cogs", on, cogs if is_revenue else 0)
+        sums.add("revenue_orders", on, 1 if is_revenue else 0)
+        if is_revenue:
             cust = _s(o, "customer_id")
             order_rev[oid], order_gm[oid] = rev, rev - cogs
-            sums.add("revenue", on, rev)
-            sums.add("cogs", on, cogs)
-            sums.add("revenue_orders", on)
             for g in GRAINS:
                 payers[(g, period(g, on))].add(cust)
             revenue_months[cust].add(on.replace(day=1))
@@ -285,9 +287,6 @@ def compute(
     for key in keys:
         g, start = key
         get = lambda name, k=key: sums.get(name, k)  # noqa: E731
-        if get("orders_placed") is not None:  # revenue figures are 0 on a day of orders
-            for name in ("revenue", "cogs", "revenue_orders"):
-                sums.by[name].setdefault(key, Decimal(0))
         for name in (
             "revenue",
             "cogs",
@@ -297,8 +296,6 @@ def compute(
             "impressions",
             "clicks",
             "leads",
-            "qualified_leads",
-            "acquired_customers",
         ):
             put(name, key, get(name))
         # a count is 0, not missing, where its domain has data

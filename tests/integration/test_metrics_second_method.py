@@ -24,7 +24,6 @@ from tests.integration import second_method
 from tests.integration.pipeline_helpers import copy_landing, published, run_pipeline
 
 MONTH = "2026-08"  # a full month, away from the planted lead-quality rows of the last month
-REVENUE_STATUSES = {"paid", "shipped", "delivered"}
 
 
 def _bad_lines(manifest, path):
@@ -126,7 +125,8 @@ def test_revenue_and_gross_margin(built):
     revenue_orders = {
         o["order_id"].strip()
         for o in orders.values()
-        if o["status"].strip().lower() in REVENUE_STATUSES and in_month(o["ordered_at"])
+        if o["status"].strip().lower() in second_method.REVENUE_STATUSES
+        and in_month(o["ordered_at"])
     }
     revenue = cogs = Decimal(0)
     for it in items.values():

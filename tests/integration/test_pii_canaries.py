@@ -7,8 +7,8 @@ landing contract that is not a PII column (FREE_TEXT: region, campaign, disquali
 reason, category, question, contact reason) also carries, on some rows, a marker word
 followed by an email and a phone: the test looks for the marker in the published file
 to tell a field that is published (then its PII must have been scrubbed) from one that
-is not published at all, and prints which. After a real pipeline run the
-test searches, for every canary (as planted, and the phone also as its last ten
+is not published at all, and holds that to what the landing contract says. After a real
+pipeline run the test searches, for every canary (as planted, and the phone also as its last ten
 digits): every text value of the published DuckDB file and of the Parquet export,
 every file under DAGSTER_HOME (event log, compute logs), the captured stdout and
 stderr of the run, GX Data Docs and validation results, dbt's logs and artifacts
