@@ -4,6 +4,7 @@ settings of a fresh data folder, and a headless browser that refuses requests le
 
 import os
 import shutil
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -11,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from orchestration.lib.generator import generate
+from orchestration.lib.settings import Settings
 
 # Fixed end date: the generated data (and every figure derived from it) is the same on every machine.
 END_DATE = date(2026, 10, 31)
@@ -22,6 +24,35 @@ def generated_landing(tmp_path_factory) -> tuple[Path, dict]:
     landing = tmp_path_factory.mktemp("landing")
     manifest = generate(landing, orders=ORDERS, seed=7, end_date=END_DATE)
     return landing, manifest
+
+
+@dataclass
+class PublishedWorld:
+    landing: Path
+    manifest: dict
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def published_world(generated_landing, tmp_path_factory) -> PublishedWorld:
+    """One pipeline run over the generated landing folder, published. Shared (once per
+    test process) by the tests that only read its snapshot: the second method and the
+    semantic layer. The environment is set for the run only, so it leaks into no test."""
+    from orchestration.lib.settings import load_settings
+    from tests.integration.pipeline_helpers import copy_landing, run_pipeline
+
+    src, manifest = generated_landing
+    tmp = tmp_path_factory.mktemp("world")
+    landing = copy_landing(src, tmp / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLYWHEEL_DATA_DIR", str(tmp / "data"))
+        mp.setenv("FLYWHEEL_LANDING_DIR", str(landing))
+        mp.setenv("DAGSTER_HOME", str(tmp))
+        mp.setenv("FLYWHEEL_PII_KEY", "test-key-not-secret")
+        mp.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE.isoformat()}T23:59:00")
+        run_pipeline()
+        settings = load_settings()
+    return PublishedWorld(landing, manifest, settings)
 
 
 @pytest.fixture

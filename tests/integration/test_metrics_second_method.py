@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.feeds import FEEDS
 from tests.integration import second_method
-from tests.integration.pipeline_helpers import copy_landing, published, run_pipeline
 
 MONTH = "2026-08"  # a full month, away from the planted lead-quality rows of the last month
 
@@ -86,22 +86,10 @@ def in_month(value: str | None) -> bool:
 
 
 @pytest.fixture(scope="module")
-def built(generated_landing, tmp_path_factory):
-    src, manifest = generated_landing
-    tmp = tmp_path_factory.mktemp("metrics")
-    landing = copy_landing(src, tmp / "landing")
-    with pytest.MonkeyPatch.context() as mp:
-        from tests.integration.conftest import END_DATE
-
-        mp.setenv("FLYWHEEL_DATA_DIR", str(tmp / "data"))
-        mp.setenv("FLYWHEEL_LANDING_DIR", str(landing))
-        mp.setenv("DAGSTER_HOME", str(tmp))
-        mp.setenv("FLYWHEEL_PII_KEY", "test-key-not-secret")
-        mp.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE.isoformat()}T23:59:00")
-        run_pipeline()
-        con = published()
-        yield landing, manifest, con
-        con.close()
+def built(published_world):
+    con = duckdb.connect(str(published_world.settings.published_path), read_only=True)
+    yield published_world.landing, published_world.manifest, con
+    con.close()
 
 
 def metric(con, name, dimension="all", value="all"):

@@ -1,6 +1,10 @@
 {#- One row per survey answer, with the respondent resolved to a customer and
     contact data only as keyed hashes. The free-text comment is not published
-    (it may contain PII): only has_comment. -#}
+    (it may contain PII): only has_comment. counted_store_id is the store the
+    store metrics count the answer for (its own, else its order's), as in
+    int_metric_survey_aggregated; only answers without a store are joined to
+    their orders (the join of every answer to every order ran out of memory at
+    50M orders under 512MB, docs/benchmarks.md). -#}
 
 with answers as {{ inlined() }} (
     select * from {{ ref('stg_survey__survey_answers') }}
@@ -8,6 +12,16 @@ with answers as {{ inlined() }} (
 
 respondents as {{ inlined() }} (
     select * from {{ ref('int_survey_respondents_resolved') }}
+),
+
+order_stores as (
+    select orders.order_id, orders.store_id
+    from {{ ref('int_orders_enriched') }} as orders
+    where orders.order_id in (
+        select answers.order_id
+        from answers
+        where answers.store_id is null
+    )
 ),
 
 final as (
@@ -23,6 +37,7 @@ final as (
         (answers.survey in ('csi', 'cx') and {{ is_low_score('answers.score') }}) as is_low_score,
         answers.order_id,
         answers.store_id,
+        coalesce(answers.store_id, order_stores.store_id) as counted_store_id,
         respondents.customer_id,
         respondents.resolution_method,
         {{ pii_hash('answers.email') }} as email_hash,
@@ -32,6 +47,9 @@ final as (
     from answers
     inner join respondents
         on answers.answer_id = respondents.answer_id
+    left join order_stores
+        on answers.store_id is null
+        and answers.order_id = order_stores.order_id
 )
 
 select * from final

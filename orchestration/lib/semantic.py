@@ -1,0 +1,273 @@
+"""The semantic layer on the published snapshot: MetricFlow queries by metric name.
+
+The semantic models and metrics are dbt YAML (dbt_project/models/marts/semantic/,
+docs/bi.md "Asking the semantic layer"). MetricFlow's own CLI (`mf`, from
+dbt-metricflow) runs them on the warehouse through dbt's profile, which needs the
+writer's file and so waits for a pipeline run to end. This module runs the same
+MetricFlow engine on the file BI opens: the published snapshot, read-only, with
+the BI session settings, so a query never blocks or sees a half-built mart.
+
+How: `dbt parse` writes the semantic manifest (into <data>/semantic, not dbt's own
+target folder); a small DuckDB client attaches the snapshot read-only under the
+database name the manifest's relations carry ("warehouse", the warehouse file's
+stem), so MetricFlow's SQL reads the published tables unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.callbacks import spreadsheet_safe
+from orchestration.lib.settings import Settings, load_settings
+
+MANIFEST_NAME = "semantic_manifest.json"
+# Files whose change can change the semantic manifest (or the relations it names).
+PARSE_INPUTS = ("models", "macros", "dbt_project.yml", "profiles.yml")
+# The session settings every BI connection gets (publish.BI_SESSION_SQL), after the attach.
+SESSION_SQL = ("SET enable_external_access = false", "SET lock_configuration = true")
+
+
+class SemanticLayerError(Exception):
+    """A query the semantic layer cannot answer, with what to do about it."""
+
+
+def _newest_mtime(project: Path) -> float:
+    newest = 0.0
+    for name in PARSE_INPUTS:
+        path = project / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        for f in files:
+            if f.is_file():
+                newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def manifest_path(settings: Settings) -> Path:
+    """The semantic manifest of the project as it is now: `dbt parse` when it is older
+    than any model, macro or project file (a few seconds; nothing is built or read)."""
+    target = settings.data_dir / "semantic"
+    path = target / MANIFEST_NAME
+    project = settings.dbt_project_dir
+    if path.exists() and path.stat().st_mtime >= _newest_mtime(project):
+        return path
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet",
+           "--project-dir", str(project), "--profiles-dir", str(project),
+           "--target-path", str(target)]  # fmt: skip
+    env = {**os.environ, "FLYWHEEL_DATA_DIR": str(settings.data_dir)}
+    done = subprocess.run(cmd, env=env, cwd=project, capture_output=True, text=True)
+    if done.returncode or not path.exists():
+        raise SemanticLayerError(
+            "dbt parse failed, so there is no semantic manifest to query with:\n"
+            + (done.stdout + done.stderr).strip()
+        )
+    return path
+
+
+def load_manifest(path: Path):
+    from metricflow_semantics.model.dbt_manifest_parser import (
+        parse_manifest_from_dbt_generated_manifest,
+    )
+
+    return parse_manifest_from_dbt_generated_manifest(manifest_json_string=path.read_text())
+
+
+def validate(manifest) -> list[str]:
+    """MetricFlow's semantic validations (what `mf validate-configs --skip-dw` runs):
+    the blocking issues, as text; empty when the manifest is valid."""
+    from metricflow_semantic_interfaces.validations.semantic_manifest_validator import (
+        SemanticManifestValidator,
+    )
+
+    results = SemanticManifestValidator().validate_semantic_manifest(manifest)
+    return [str(issue.as_readable_str()) for issue in results.errors] if results.has_blocking_issues else []
+
+
+class SnapshotSqlClient:
+    """MetricFlow's SqlClient on a read-only DuckDB snapshot (the DuckDB dialect)."""
+
+    def __init__(self, snapshot: Path, database: str) -> None:
+        from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
+
+        self._con = duckdb.connect(":memory:")
+        self._con.execute(f"ATTACH $p AS \"{database}\" (READ_ONLY)", {"p": str(snapshot)})
+        for sql in SESSION_SQL:
+            self._con.execute(sql)
+        self._renderer = DuckDbSqlPlanRenderer()
+
+    @property
+    def sql_engine_type(self):
+        from metricflow.protocols.sql_client import SqlEngine
+
+        return SqlEngine.DUCKDB
+
+    @property
+    def sql_plan_renderer(self):
+        return self._renderer
+
+    def _run(self, stmt: str, bind) -> duckdb.DuckDBPyConnection:
+        params = {k: v.value for k, v in bind.param_dict.items()} if bind is not None else {}
+        return self._con.execute(stmt, params or None)
+
+    def query(self, stmt: str, sql_bind_parameter_set=None):
+        from metricflow.data_table.mf_table import MetricFlowDataTable
+
+        cursor = self._run(stmt, sql_bind_parameter_set)
+        names = [d[0] for d in cursor.description]
+        return MetricFlowDataTable.create_from_rows(column_names=names, rows=cursor.fetchall())
+
+    def execute(self, stmt: str, sql_bind_parameter_set=None) -> None:
+        self._run(stmt, sql_bind_parameter_set)
+
+    def dry_run(self, stmt: str, sql_bind_parameter_set=None) -> None:
+        self._run(f"EXPLAIN {stmt}", sql_bind_parameter_set)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def render_bind_parameter_key(self, bind_parameter_key: str) -> str:
+        return f"${bind_parameter_key}"
+
+
+@dataclass
+class Answer:
+    columns: list[str]
+    rows: list[tuple]
+    sql: str
+
+
+class SemanticLayer:
+    """MetricFlow over the published snapshot; use as a context manager."""
+
+    def __init__(self, settings: Settings | None = None, snapshot: Path | None = None) -> None:
+        from metricflow.engine.metricflow_engine import MetricFlowEngine
+        from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+
+        settings = settings or load_settings()
+        snapshot = snapshot or settings.published_path
+        if not snapshot.exists():
+            raise SemanticLayerError(
+                f"No published snapshot at {snapshot}: run `make demo` or `make run` first."
+            )
+        self.manifest = load_manifest(manifest_path(settings))
+        databases = {m.node_relation.database for m in self.manifest.semantic_models}
+        if len(databases) != 1:
+            raise SemanticLayerError(f"Semantic models span databases {sorted(databases)}.")
+        self._client = SnapshotSqlClient(snapshot, databases.pop() or "warehouse")
+        self._engine = MetricFlowEngine(
+            semantic_manifest_lookup=SemanticManifestLookup(self.manifest),
+            sql_client=self._client,
+        )
+
+    def __enter__(self) -> SemanticLayer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._client.close()
+
+    def metric_names(self) -> list[str]:
+        return sorted(m.name for m in self.manifest.metrics)
+
+    def query(
+        self,
+        metrics: Sequence[str],
+        group_by: Sequence[str] = (),
+        where: Sequence[str] = (),
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> Answer:
+        from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+
+        request = MetricFlowQueryRequest.create(
+            metric_names=list(metrics),
+            group_by_names=list(group_by) or None,
+            where_constraints=list(where) or None,
+            order_by_names=list(order_by) or None,
+            limit=limit,
+        )
+        result = self._engine.query(mf_request=request)
+        table = result.result_df
+        return Answer(list(table.column_names), [tuple(r) for r in table.rows], result.sql)
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _print_table(answer: Answer) -> None:
+    def cell(v: object) -> str:
+        if v is None:
+            return ""
+        if hasattr(v, "strftime"):
+            return v.strftime("%Y-%m-%d")
+        return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+    table = [answer.columns] + [[cell(v) for v in row] for row in answer.rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(answer.columns))]
+    for n, row in enumerate(table):
+        print("  ".join(c.rjust(w) if n else c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make metrics-query ARGS=...",
+        description="Ask the semantic layer (MetricFlow) for metrics by name, grain and "
+        "dimension, on the published snapshot. Example: --metrics revenue,nps "
+        "--group-by metric_time__month,store",
+    )
+    parser.add_argument("--metrics", action="append", default=[], help="metric names, comma-separated")
+    parser.add_argument("--group-by", action="append", default=[],
+                        help="metric_time__day|week|month, an entity (store, channel) or entity__dimension")  # fmt: skip
+    parser.add_argument("--where", action="append", default=[],
+                        help="a filter, e.g. \"{{ Dimension('store__region') }} = 'North'\"")  # fmt: skip
+    parser.add_argument("--order", action="append", default=[], help="order by (prefix - for descending)")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--csv", type=Path, help="write the answer to this CSV file too")
+    parser.add_argument("--explain", action="store_true", help="print the SQL as well")
+    parser.add_argument("--list", action="store_true", help="list the metrics and stop")
+    parser.add_argument("--validate", action="store_true",
+                        help="parse and validate the semantic models and metrics, then stop")  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        if args.validate:
+            issues = validate(load_manifest(manifest_path(load_settings())))
+            print("\n".join(issues) or "The semantic manifest is valid (MetricFlow's validations).")
+            return 1 if issues else 0
+        with SemanticLayer() as layer:
+            if args.list or not args.metrics:
+                print("Metrics:", ", ".join(layer.metric_names()))
+                return 0 if args.list else 2
+            answer = layer.query(
+                _split(args.metrics), _split(args.group_by), args.where, _split(args.order), args.limit
+            )
+    except SemanticLayerError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except Exception as e:  # MetricFlow's own messages name the metric or dimension
+        print(f"The semantic layer could not answer: {e}", file=sys.stderr)
+        return 1
+    if args.explain:
+        print(answer.sql, end="\n\n")
+    _print_table(answer)
+    if args.csv:
+        with args.csv.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(answer.columns)
+            w.writerows([spreadsheet_safe(v) for v in row] for row in answer.rows)
+        print(f"Written: {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
