@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report test test-fast lint format docs gx-docs bench clean
+.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report metrics-query test test-fast lint format docs gx-docs bench clean
 .DEFAULT_GOAL := help
 
 help:  ## list the verbs
@@ -72,6 +72,12 @@ explore: setup  ## the explorer (tree, why, channels, CX, data status) on http:/
 
 report: setup  ## write the monthly report of the last complete month (published/reports/)
 	$(BIN)/python -m orchestration.cli report
+
+# The semantic layer (docs/bi.md): MetricFlow on the published snapshot, read-only.
+METRICS ?= revenue,gross_margin,contribution_margin
+BY ?= metric_time__month
+metrics-query: setup  ## MetricFlow on the published snapshot: METRICS=revenue,nps BY=metric_time__month,store (ARGS=--csv out.csv)
+	$(BIN)/python -m orchestration.lib.semantic --metrics "$(METRICS)" --group-by "$(BY)" $(ARGS)
 
 # The suite on TEST_WORKERS processes (pytest-xdist), each test module whole on one of them
 # so its module fixtures (a pipeline run, a dbt build) are built once.

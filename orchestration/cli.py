@@ -394,6 +394,10 @@ def print_summary() -> None:
             " 'contribution_margin') order by period_start desc, metric limit 6\\\"))\""
         )
         print("  BI connection settings: docs/bi.md")
+        print(
+            "  by metric name (MetricFlow):         make metrics-query"
+            " METRICS=revenue,nps BY=metric_time__month,store"
+        )
     if s.restricted_path.exists():
         print(f"Restricted (quarantine, PII; never for BI): {s.restricted_path}")
     print("Dagster UI:                            make ui   (then http://127.0.0.1:3000)")

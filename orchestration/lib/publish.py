@@ -53,9 +53,11 @@ CONTRACT_TABLES = (
     "fct_order_items",
     "fct_leads",
     "fct_survey_answers",
+    "fct_marketing_spend",
     "dim_customers",
     "dim_channels",
     "dim_stores",
+    "metricflow_time_spine",  # the semantic layer's (docs/bi.md)
 )
 # Written by publish itself (not dbt): when, which run, each feed's state, the gate's
 # verdicts and the quarantine counts (docs/bi.md, "Data status").

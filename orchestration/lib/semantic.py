@@ -16,8 +16,10 @@ stem), so MetricFlow's SQL reads the published tables unchanged.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -81,6 +83,77 @@ def load_manifest(path: Path):
     return parse_manifest_from_dbt_generated_manifest(manifest_json_string=path.read_text())
 
 
+def _catalog(project: Path) -> tuple[dict[str, dict], set[str]]:
+    """The metric catalog of macros/metric_catalog.sql ({metric: entry}) and its components.
+
+    The two macros return Python-shaped literals (Jinja's true is Python's True)."""
+    text = (project / "macros" / "metric_catalog.sql").read_text()
+
+    def literal(macro: str):
+        body = text[text.index(f"macro {macro}()") :]
+        body = body[body.index("return(") + len("return(") : body.index(") }}")]
+        return ast.literal_eval(re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", body)))
+
+    components = {c for names in literal("metric_components").values() for c in names}
+    return {e["metric"]: e for e in literal("metric_catalog")}, components
+
+
+def _semantic_metrics(project: Path) -> dict[str, dict]:
+    import yaml
+
+    metrics: dict[str, dict] = {}
+    for path in sorted((project / "models").rglob("*.yml")):
+        for m in (yaml.safe_load(path.read_text()) or {}).get("metrics") or []:
+            metrics[m["name"]] = m
+    return metrics
+
+
+def catalog_mismatches(project: Path, metrics: dict[str, dict] | None = None) -> list[str]:
+    """Where a semantic metric's formula differs from the metric catalog's.
+
+    The catalog is the registry: a semantic metric named like a catalog metric must be
+    its formula. A sum is the simple metric of the component it sums; a ratio divides
+    the catalog's numerator by its denominator; an expression is a derived metric with
+    the same text. Every other semantic metric must be a catalog component, or a
+    derived metric that spells a catalog numerator (nps_points)."""
+    catalog, components = _catalog(project)
+    metrics = _semantic_metrics(project) if metrics is None else metrics
+    numerators = {e["numerator"] for e in catalog.values()}
+
+    def formula(name: str) -> str | None:
+        m = metrics.get(name)
+        if m is None:
+            return None
+        params = m.get("type_params") or {}
+        if m["type"] == "simple":
+            measure = params.get("measure")
+            return measure if isinstance(measure, str) else (measure or {}).get("name")
+        if m["type"] == "derived":
+            return " ".join(str(params.get("expr", "")).split())
+        return None
+
+    problems = []
+    for name, m in sorted(metrics.items()):
+        params = m.get("type_params") or {}
+        entry = catalog.get(name)
+        if entry is None:
+            if not (name in components or (m["type"] == "derived" and formula(name) in numerators)):
+                problems.append(f"{name}: neither a catalog metric nor a component of one")
+            continue
+        if entry.get("scale", 1) != 1 or entry.get("is_median"):
+            problems.append(f"{name}: the catalog scales it or takes a median; MetricFlow cannot")
+            continue
+        want_n = " ".join(entry["numerator"].split())
+        if "denominator" in entry:
+            got = (m["type"], formula(params.get("numerator")), formula(params.get("denominator")))
+            want = ("ratio", want_n, entry["denominator"])
+        else:
+            got, want = (formula(name),), (want_n,)
+        if got != want:
+            problems.append(f"{name}: semantic layer {got} but the catalog {want}")
+    return problems
+
+
 def validate(manifest) -> list[str]:
     """MetricFlow's semantic validations (what `mf validate-configs --skip-dw` runs):
     the blocking issues, as text; empty when the manifest is valid."""
@@ -89,7 +162,11 @@ def validate(manifest) -> list[str]:
     )
 
     results = SemanticManifestValidator().validate_semantic_manifest(manifest)
-    return [str(issue.as_readable_str()) for issue in results.errors] if results.has_blocking_issues else []
+    return (
+        [str(issue.as_readable_str()) for issue in results.errors]
+        if results.has_blocking_issues
+        else []
+    )
 
 
 class SnapshotSqlClient:
@@ -99,7 +176,7 @@ class SnapshotSqlClient:
         from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 
         self._con = duckdb.connect(":memory:")
-        self._con.execute(f"ATTACH $p AS \"{database}\" (READ_ONLY)", {"p": str(snapshot)})
+        self._con.execute(f'ATTACH $p AS "{database}" (READ_ONLY)', {"p": str(snapshot)})
         for sql in SESSION_SQL:
             self._con.execute(sql)
         self._renderer = DuckDbSqlPlanRenderer()
@@ -209,29 +286,38 @@ def _print_table(answer: Answer) -> None:
             return ""
         if hasattr(v, "strftime"):
             return v.strftime("%Y-%m-%d")
-        return f"{v:.6g}" if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return f"{v:,.2f}" if abs(v) >= 100 else f"{v:.4g}"
+        return str(v)
 
     table = [answer.columns] + [[cell(v) for v in row] for row in answer.rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(answer.columns))]
     for n, row in enumerate(table):
-        print("  ".join(c.rjust(w) if n else c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="make metrics-query ARGS=...",
+        prog="python -m orchestration.lib.semantic (make metrics-query)",
         description="Ask the semantic layer (MetricFlow) for metrics by name, grain and "
         "dimension, on the published snapshot. Example: --metrics revenue,nps "
         "--group-by metric_time__month,store",
     )
-    parser.add_argument("--metrics", action="append", default=[], help="metric names, comma-separated")
+    parser.add_argument(
+        "--metrics", action="append", default=[], help="metric names, comma-separated"
+    )
     parser.add_argument("--group-by", action="append", default=[],
                         help="metric_time__day|week|month, an entity (store, channel) or entity__dimension")  # fmt: skip
     parser.add_argument("--where", action="append", default=[],
                         help="a filter, e.g. \"{{ Dimension('store__region') }} = 'North'\"")  # fmt: skip
-    parser.add_argument("--order", action="append", default=[], help="order by (prefix - for descending)")
+    parser.add_argument(
+        "--order",
+        action="append",
+        default=[],
+        help="order by, e.g. --order=-metric_time__month (- = descending)",
+    )
     parser.add_argument("--limit", type=int)
     parser.add_argument("--csv", type=Path, help="write the answer to this CSV file too")
     parser.add_argument("--explain", action="store_true", help="print the SQL as well")
@@ -241,15 +327,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.validate:
-            issues = validate(load_manifest(manifest_path(load_settings())))
-            print("\n".join(issues) or "The semantic manifest is valid (MetricFlow's validations).")
+            settings = load_settings()
+            issues = validate(load_manifest(manifest_path(settings)))
+            issues += catalog_mismatches(settings.dbt_project_dir)
+            print(
+                "\n".join(issues)
+                or "The semantic manifest is valid (MetricFlow's validations) and every"
+                " formula is the metric catalog's."
+            )
             return 1 if issues else 0
         with SemanticLayer() as layer:
             if args.list or not args.metrics:
                 print("Metrics:", ", ".join(layer.metric_names()))
                 return 0 if args.list else 2
             answer = layer.query(
-                _split(args.metrics), _split(args.group_by), args.where, _split(args.order), args.limit
+                _split(args.metrics),
+                _split(args.group_by),
+                args.where,
+                _split(args.order),
+                args.limit,
             )
     except SemanticLayerError as e:
         print(e, file=sys.stderr)

@@ -37,9 +37,13 @@ SUMS = (
 # The segment each metric is compared by besides 'all': the metric_values dimension
 # and the entity MetricFlow groups by (same name). contribution_margin is overall only.
 BY = {
-    **dict.fromkeys(["revenue", "cogs", "gross_margin", "revenue_orders", "paying_customers"], "store"),
+    **dict.fromkeys(
+        ["revenue", "cogs", "gross_margin", "revenue_orders", "paying_customers"], "store"
+    ),
     **dict.fromkeys(["aov", "nps", "csi", "on_time_rate"], "store"),
-    **dict.fromkeys(["marketing_spend", "leads", "qualified_leads", "qualification_rate"], "channel"),
+    **dict.fromkeys(
+        ["marketing_spend", "leads", "qualified_leads", "qualification_rate"], "channel"
+    ),
     **dict.fromkeys(["cpl", "cpql", "new_customers", "cac"], "channel"),
 }
 
@@ -71,7 +75,9 @@ def ask(layer, metric: str, grain: str, by: str | None) -> dict[tuple, float]:
     answer = layer.query([metric], group_by)
     col = {name: i for i, name in enumerate(answer.columns)}
     return {
-        (as_date(row[col[f"metric_time__{grain}"]]), row[col[by]] if by else "all"): row[col[metric]]
+        (as_date(row[col[f"metric_time__{grain}"]]), row[col[by]] if by else "all"): row[
+            col[metric]
+        ]
         for row in answer.rows
         if row[col[metric]] is not None
     }
@@ -88,7 +94,9 @@ def stored(marts, metric: str, grain: str, dimension: str) -> dict[tuple, tuple]
 
 
 def differences(got: dict, want: dict) -> list:
-    wrong = [(k, got[k], want[k]) for k in sorted(set(got) & set(want)) if not close(got[k], want[k])]
+    wrong = [
+        (k, got[k], want[k]) for k in sorted(set(got) & set(want)) if not close(got[k], want[k])
+    ]
     missing = sorted(set(want) - set(got))
     extra = sorted(set(got) - set(want))
     return wrong[:5] + [("missing", m) for m in missing[:5]] + [("extra", e) for e in extra[:5]]
@@ -110,7 +118,8 @@ def test_same_values_as_metric_values(layer, marts, metric):
                 for part, index in ((numerator, 1), (denominator, 2)):
                     parts = ask(layer, part, grain, by)
                     problems += differences(
-                        {k: parts.get(k) for k in want if k in parts}, {k: v[index] for k, v in want.items()}
+                        {k: parts.get(k) for k in want if k in parts},
+                        {k: v[index] for k, v in want.items()},
                     )
             assert not problems, (metric, grain, dimension, problems)
             compared += len(want)
