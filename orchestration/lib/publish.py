@@ -64,7 +64,9 @@ CONTRACT_TABLES = (
 PUBLISH_STATUS_TABLES = ("publish_info", "publish_checks", "publish_quarantine")
 # Tables that are never legitimately empty (seeds, or the heart of the contract):
 # an empty one means a broken build, and publishing it would blank every dashboard.
-NON_EMPTY_TABLES = ("metric_values", "metric_tree", "dim_channels", "dim_stores")
+NON_EMPTY_TABLES = (
+    "metric_values", "metric_tree", "dim_channels", "dim_stores", "metricflow_time_spine",
+)  # fmt: skip
 # The restricted file: PII allowed, never published, owner-only permissions.
 RESTRICTED_TABLES = {"quarantine": "meta.quarantine", "files": "meta.files"}
 # Older DuckDB readers (BI drivers lag behind) can open files written with this.
@@ -143,19 +145,22 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[in
     return int(n), int(s)
 
 
-def connect_bi(path: Path | str, config: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+def connect_bi(
+    path: Path | str, config: dict[str, str] | None = None, alias: str = "flywheel"
+) -> duckdb.DuckDBPyConnection:
     """Open a snapshot the way BI must (docs/bi.md): read-only, external access off, locked.
 
     The file is ATTACHed to a fresh in-memory database rather than opened with
     duckdb.connect(path): within one process DuckDB reuses the database instance
     of a path that is still open, so connect(path) would hand out the *old*
     snapshot for as long as any old connection lives. ATTACH reads the current file.
-    `config` (memory_limit, temp_directory, threads) bounds the new instance.
+    `config` (memory_limit, temp_directory, threads) bounds the new instance; `alias`
+    names the attached database (the semantic layer's SQL names it "warehouse").
     """
     con = duckdb.connect(":memory:", config=config or {})
     try:
-        con.execute("attach $p as flywheel (read_only)", {"p": str(path)})
-        con.execute("use flywheel")
+        con.execute(f"attach $p as {_q(alias)} (read_only)", {"p": str(path)})
+        con.execute(f"use {_q(alias)}")
         for sql in BI_SESSION_SQL:
             con.execute(sql)
     except Exception:

@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import fcntl
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +31,22 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.callbacks import spreadsheet_safe
+from orchestration.lib.publish import connect_bi
 from orchestration.lib.settings import Settings, load_settings
 
 MANIFEST_NAME = "semantic_manifest.json"
 # Files whose change can change the semantic manifest (or the relations it names).
 PARSE_INPUTS = ("models", "macros", "dbt_project.yml", "profiles.yml")
-# The session settings every BI connection gets (publish.BI_SESSION_SQL), after the attach.
-SESSION_SQL = ("SET enable_external_access = false", "SET lock_configuration = true")
+# The reader's own DuckDB instance is bounded like the explorer's (explorer/snapshot.py),
+# so a large question never starves a pipeline run on the same machine.
+READER_CONFIG = {"memory_limit": "1GB", "threads": "2"}
+
+
+STALE_SNAPSHOT = (
+    "{snapshot} lacks what the semantic models read ({what}): it was published by an older"
+    " version of the project. Run the pipeline once (make run, or make demo) to publish a"
+    " new snapshot, then ask again."
+)
 
 
 class SemanticLayerError(Exception):
@@ -53,20 +64,40 @@ def _newest_mtime(project: Path) -> float:
     return newest
 
 
+def _manifest_dir(settings: Settings) -> Path:
+    """<data>/semantic, or a folder of this user's when the data folder is not writable
+    (a BI user with read access to the published snapshot only)."""
+    target = settings.data_dir / "semantic"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = target / ".writable"
+        probe.touch()
+        probe.unlink()
+        return target
+    except OSError:
+        own = Path(tempfile.gettempdir()) / f"flywheel-semantic-{os.getuid()}"
+        own.mkdir(mode=0o700, exist_ok=True)
+        return own
+
+
 def manifest_path(settings: Settings) -> Path:
     """The semantic manifest of the project as it is now: `dbt parse` when it is older
-    than any model, macro or project file (a few seconds; nothing is built or read)."""
-    target = settings.data_dir / "semantic"
+    than any model, macro or project file (a few seconds; nothing is built or read).
+    One parse at a time per folder (a lock), so a second caller never reads a
+    manifest being written."""
+    target = _manifest_dir(settings)
     path = target / MANIFEST_NAME
     project = settings.dbt_project_dir
-    if path.exists() and path.stat().st_mtime >= _newest_mtime(project):
-        return path
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet",
-           "--project-dir", str(project), "--profiles-dir", str(project),
-           "--target-path", str(target)]  # fmt: skip
-    env = {**os.environ, "FLYWHEEL_DATA_DIR": str(settings.data_dir)}
-    done = subprocess.run(cmd, env=env, cwd=project, capture_output=True, text=True)
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists() and path.stat().st_mtime >= _newest_mtime(project):
+            return path
+        dbt = Path(sys.executable).with_name("dbt")
+        cmd = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet",
+               "--project-dir", str(project), "--profiles-dir", str(project),
+               "--target-path", str(target)]  # fmt: skip
+        env = {**os.environ, "FLYWHEEL_DATA_DIR": str(settings.data_dir)}
+        done = subprocess.run(cmd, env=env, cwd=project, capture_output=True, text=True)
     if done.returncode or not path.exists():
         raise SemanticLayerError(
             "dbt parse failed, so there is no semantic manifest to query with:\n"
@@ -98,39 +129,69 @@ def _catalog(project: Path) -> tuple[dict[str, dict], set[str]]:
     return {e["metric"]: e for e in literal("metric_catalog")}, components
 
 
-def _semantic_metrics(project: Path) -> dict[str, dict]:
+def _semantic_yaml(project: Path, key: str) -> dict[str, dict]:
+    """{name: definition} of every `metrics` or `semantic_models` entry in the models' YAML."""
     import yaml
 
-    metrics: dict[str, dict] = {}
+    found: dict[str, dict] = {}
     for path in sorted((project / "models").rglob("*.yml")):
-        for m in (yaml.safe_load(path.read_text()) or {}).get("metrics") or []:
-            metrics[m["name"]] = m
-    return metrics
+        for item in (yaml.safe_load(path.read_text()) or {}).get(key) or []:
+            found[item["name"]] = item
+    return found
+
+
+def _semantic_metrics(project: Path) -> dict[str, dict]:
+    return _semantic_yaml(project, "metrics")
+
+
+def _ref(value) -> str | None:
+    """A metric or measure reference: a name, or {name: ..., filter: ...}."""
+    return value.get("name") if isinstance(value, dict) else value
 
 
 def catalog_mismatches(project: Path, metrics: dict[str, dict] | None = None) -> list[str]:
     """Where a semantic metric's formula differs from the metric catalog's.
 
-    The catalog is the registry: a semantic metric named like a catalog metric must be
-    its formula. A sum is the simple metric of the component it sums; a ratio divides
-    the catalog's numerator by its denominator; an expression is a derived metric with
-    the same text. Every other semantic metric must be a catalog component, or a
-    derived metric that spells a catalog numerator (nps_points)."""
+    The catalog is the registry: a semantic metric named like a catalog metric must
+    have its formula. A sum is the simple metric of the component it sums; a ratio
+    divides the catalog's numerator by its denominator; an expression is a derived
+    metric with the same text. Every other semantic metric must be a catalog
+    component, or a derived metric that spells a catalog numerator (nps_points).
+    A ratio whose parts come from different semantic models must be one the catalog
+    marks strict: elsewhere the catalog counts a missing part as 0, and MetricFlow
+    would give no value. This compares formulas, not the SQL of each measure: that a
+    component means what the catalog's does is what tests/integration/
+    test_semantic_layer.py shows on data."""
     catalog, components = _catalog(project)
     metrics = _semantic_metrics(project) if metrics is None else metrics
+    measure_model = {
+        measure["name"]: model_name
+        for model_name, model in _semantic_yaml(project, "semantic_models").items()
+        for measure in model.get("measures") or []
+    }
     numerators = {e["numerator"] for e in catalog.values()}
 
-    def formula(name: str) -> str | None:
+    def formula(name: str | None) -> str | None:
         m = metrics.get(name)
         if m is None:
             return None
         params = m.get("type_params") or {}
         if m["type"] == "simple":
-            measure = params.get("measure")
-            return measure if isinstance(measure, str) else (measure or {}).get("name")
+            return _ref(params.get("measure"))
         if m["type"] == "derived":
             return " ".join(str(params.get("expr", "")).split())
         return None
+
+    def models(name: str | None, seen: frozenset = frozenset()) -> set[str]:
+        m = metrics.get(name)
+        if m is None or name in seen:
+            return set()
+        params = m.get("type_params") or {}
+        if m["type"] == "simple":
+            return {measure_model.get(_ref(params.get("measure")), "?")}
+        parts = [_ref(x) for x in params.get("metrics") or []]
+        parts += [_ref(params.get("numerator")), _ref(params.get("denominator"))]
+        return set().union(*(models(p, seen | {name}) for p in parts if p))
 
     problems = []
     for name, m in sorted(metrics.items()):
@@ -145,8 +206,14 @@ def catalog_mismatches(project: Path, metrics: dict[str, dict] | None = None) ->
             continue
         want_n = " ".join(entry["numerator"].split())
         if "denominator" in entry:
-            got = (m["type"], formula(params.get("numerator")), formula(params.get("denominator")))
+            numerator, denominator = _ref(params.get("numerator")), _ref(params.get("denominator"))
+            got = (m["type"], formula(numerator), formula(denominator))
             want = ("ratio", want_n, entry["denominator"])
+            if not entry.get("strict") and models(numerator) != models(denominator):
+                problems.append(
+                    f"{name}: its parts come from {sorted(models(numerator))} and"
+                    f" {sorted(models(denominator))}, and the catalog does not mark it strict"
+                )
         else:
             got, want = (formula(name),), (want_n,)
         if got != want:
@@ -175,10 +242,8 @@ class SnapshotSqlClient:
     def __init__(self, snapshot: Path, database: str) -> None:
         from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 
-        self._con = duckdb.connect(":memory:")
-        self._con.execute(f'ATTACH $p AS "{database}" (READ_ONLY)', {"p": str(snapshot)})
-        for sql in SESSION_SQL:
-            self._con.execute(sql)
+        # read-only, external access off, configuration locked (docs/bi.md)
+        self._con = connect_bi(snapshot, READER_CONFIG, alias=database)
         self._renderer = DuckDbSqlPlanRenderer()
 
     @property
@@ -191,8 +256,12 @@ class SnapshotSqlClient:
     def sql_plan_renderer(self):
         return self._renderer
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self._con
+
     def _run(self, stmt: str, bind) -> duckdb.DuckDBPyConnection:
-        params = {k: v.value for k, v in bind.param_dict.items()} if bind is not None else {}
+        params = dict(bind.param_dict) if bind is not None else {}
         return self._con.execute(stmt, params or None)
 
     def query(self, stmt: str, sql_bind_parameter_set=None):
@@ -240,10 +309,24 @@ class SemanticLayer:
         if len(databases) != 1:
             raise SemanticLayerError(f"Semantic models span databases {sorted(databases)}.")
         self._client = SnapshotSqlClient(snapshot, databases.pop() or "warehouse")
+        self._check_tables(snapshot)
         self._engine = MetricFlowEngine(
             semantic_manifest_lookup=SemanticManifestLookup(self.manifest),
             sql_client=self._client,
         )
+
+    def _check_tables(self, snapshot: Path) -> None:
+        """Every table a semantic model reads is in the snapshot (one published before
+        the semantic layer changed may lack one): say so, and what to run."""
+        have = {r[0] for r in self._client.con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()}  # fmt: skip
+        missing = sorted({m.node_relation.alias for m in self.manifest.semantic_models} - have)
+        if missing:
+            self._client.close()
+            raise SemanticLayerError(
+                STALE_SNAPSHOT.format(snapshot=snapshot, what=", ".join(missing))
+            )
 
     def __enter__(self) -> SemanticLayer:
         return self
@@ -271,7 +354,12 @@ class SemanticLayer:
             order_by_names=list(order_by) or None,
             limit=limit,
         )
-        result = self._engine.query(mf_request=request)
+        try:
+            result = self._engine.query(mf_request=request)
+        except duckdb.Error as e:  # a column the semantic models name and the snapshot lacks
+            raise SemanticLayerError(
+                f"{e}\n" + STALE_SNAPSHOT.format(snapshot="the snapshot", what="it")
+            ) from e
         table = result.result_df
         return Answer(list(table.column_names), [tuple(r) for r in table.rows], result.sql)
 
@@ -296,6 +384,16 @@ def _print_table(answer: Answer) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def write_csv(answer: Answer, path: Path) -> None:
+    """The answer as CSV for a spreadsheet: a cell that would start a formula is
+    written as text (callbacks.spreadsheet_safe); dimension values come from
+    customer-written data (campaign names, regions)."""
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([spreadsheet_safe(c) for c in answer.columns])
+        w.writerows([spreadsheet_safe(v) for v in row] for row in answer.rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,10 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         print(answer.sql, end="\n\n")
     _print_table(answer)
     if args.csv:
-        with args.csv.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(answer.columns)
-            w.writerows([spreadsheet_safe(v) for v in row] for row in answer.rows)
+        write_csv(answer, args.csv)
         print(f"Written: {args.csv}")
     return 0
 

@@ -41,5 +41,8 @@ def test_parse_fails_on_a_misspelt_metric(tmp_path, monkeypatch):
         monkeypatch.setenv(k, v)
     result = run_dbt(project, ["parse"])
     assert not result.success
-    assert "paid_acquired_customer" in str(result.exception), result.exception
+    # dbt names the file, the metric and the missing name
+    message = str(result.exception)
+    assert "Parsing Error in metric cac (models/marts/semantic/_semantic__metrics.yml)" in message
+    assert "The metric `paid_acquired_customer` does not exist" in message, message
     assert not os.path.exists(project / "target" / "semantic_manifest.json")

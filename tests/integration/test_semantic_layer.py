@@ -9,6 +9,7 @@ denominator must agree within 1e-9 (relative), and neither side may have a
 period or segment the other lacks.
 """
 
+import shutil
 from datetime import date, datetime
 
 import duckdb
@@ -152,8 +153,9 @@ def test_manifest_is_valid_and_names_the_tree(layer, marts):
 
 
 def test_cli_writes_a_safe_csv(published_world, tmp_path, monkeypatch, capsys):
-    """make metrics-query: a table on screen and, with --csv, a file a spreadsheet opens
-    without evaluating anything (the store key '(none)' stays text)."""
+    """make metrics-query: a table on screen and, with --csv, the same answer in a file
+    (its formula neutralising: tests/unit/test_semantic_definitions.py); an unknown
+    metric is an error, not an empty answer."""
     monkeypatch.setenv("FLYWHEEL_DATA_DIR", str(published_world.settings.data_dir))
     out = tmp_path / "answer.csv"
     code = semantic.main(
@@ -166,3 +168,16 @@ def test_cli_writes_a_safe_csv(published_world, tmp_path, monkeypatch, capsys):
     assert lines[0] == "metric_time__month,store,revenue"
     assert len(lines) > 1
     assert semantic.main(["--metrics", "no_such_metric"]) == 1
+
+
+def test_an_older_snapshot_is_named_not_a_crash(published_world, tmp_path):
+    """A snapshot published before fct_marketing_spend existed: the answer names the
+    missing table and the run that fixes it."""
+    old = tmp_path / "old.duckdb"
+    shutil.copy(published_world.settings.published_path, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("drop table marts.fct_marketing_spend")
+    with pytest.raises(semantic.SemanticLayerError) as raised:
+        semantic.SemanticLayer(published_world.settings, snapshot=old)
+    message = str(raised.value)
+    assert "fct_marketing_spend" in message and "make run" in message, message
