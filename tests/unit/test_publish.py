@@ -49,6 +49,7 @@ def _build(con, email: str | None = None, tree_rows: bool = True) -> None:
     )
     con.execute("insert into marts.dim_channels values (1, 'paid_search')")
     con.execute("insert into marts.dim_stores values (1, 'S01'), (2, 'S02')")
+    con.execute("insert into marts.metricflow_time_spine values (1, '2026-01-01')")
     con.execute(
         "create or replace table marts.fct_orders (order_id varchar, customer_id varchar, email_hash varchar)"
     )
