@@ -86,7 +86,7 @@ def generate(root: Path, rows: int, files: int) -> dict:
             1 + i // $per_file as _file_id,
             2 + i % $per_file as _line,
             now()::timestamp as _ingested_at
-        from range($rows) t(i)""",  # noqa: S608
+        from range($rows) t(i)""",
         {"rows": rows, "per_file": per_file},
     )
     con.execute("checkpoint")

@@ -95,7 +95,7 @@ def export_callbacks(con: duckdb.DuckDBPyConnection, settings: Settings) -> Call
     ).fetchone()[0]
     cols = ", ".join(f"l.{c}" for c in CALLBACK_COLUMNS)
     rows = con.execute(
-        f"select {cols} from restricted.callback_list l left join {LEDGER} e using (answer_id)"  # noqa: S608
+        f"select {cols} from restricted.callback_list l left join {LEDGER} e using (answer_id)"
         " where e.answer_id is null or e.callback_day >= l.callback_day"
         " order by l.store_id, l.answered_at, l.answer_id"
     ).fetchall()
@@ -114,7 +114,7 @@ def export_callbacks(con: duckdb.DuckDBPyConnection, settings: Settings) -> Call
     os.replace(tmp, target)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
-        f"insert into {LEDGER} select answer_id, callback_day, $now from restricted.callback_list l"  # noqa: S608
+        f"insert into {LEDGER} select answer_id, callback_day, $now from restricted.callback_list l"
         f" where not exists (select 1 from {LEDGER} e where e.answer_id = l.answer_id)",
         {"now": now},
     )
@@ -150,8 +150,8 @@ def publish_live(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
     try:
         con.execute("create schema live.marts")
         for t in LIVE_TABLES:
-            con.execute(f"create table live.marts.{t} as select * from marts.{t}")  # noqa: S608
-            counts[t] = con.execute(f"select count(*) from live.marts.{t}").fetchone()[0]  # noqa: S608
+            con.execute(f"create table live.marts.{t} as select * from marts.{t}")
+            counts[t] = con.execute(f"select count(*) from live.marts.{t}").fetchone()[0]
     finally:
         con.execute("detach live")
     os.chmod(tmp, 0o644)

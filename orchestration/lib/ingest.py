@@ -985,10 +985,10 @@ def _apply_retraction(
         f"""update _checked set _rule = 'unknown_key',
                _details = 'no row of raw.{feed.name} has this key (never loaded, or retracted before)'
             where _rule is null
-              and not exists (select 1 from raw.{feed.name} r where {match})"""  # noqa: S608
+              and not exists (select 1 from raw.{feed.name} r where {match})"""
     )
     retracted = con.execute(
-        f"delete from raw.{feed.name} r where exists"  # noqa: S608
+        f"delete from raw.{feed.name} r where exists"
         f" (select 1 from _checked where _rule is null and {match})"
     ).fetchone()[0]
     quarantined = _quarantine_checked(con, keys, feed.name, file_id, rel, run_id, now)

@@ -337,7 +337,7 @@ def _batch_cte(feed: str) -> str:
           and r._file_id in (
               select file_id from meta.files where feed = '{feed}' and outcome = 'loaded'
           )
-    )"""  # noqa: S608
+    )"""
 
 
 def _contact_keys(alias: str) -> str:
@@ -367,7 +367,7 @@ def _occurrences_cte(feed: str, key: str) -> str:
         from raw.{feed}
         group by {key}
         having count(*) > 1
-    )"""  # noqa: S608
+    )"""
 
 
 def _leads_frame_sql() -> str:
@@ -434,7 +434,7 @@ def _leads_frame_sql() -> str:
     from keyed as k
     left join dups as d using (_k)
     left join occ as o using (lead_id)
-    """  # noqa: S608
+    """
 
 
 def _keyed_frame_sql(feed: str, key: str, columns: list[str], extra: str = "") -> str:
@@ -445,7 +445,7 @@ def _keyed_frame_sql(feed: str, key: str, columns: list[str], extra: str = "") -
     select b._k, {cols}, coalesce(o.n, 1) as key_occurrences{extra}
     from batch as b
     left join occ as o using ({key})
-    """  # noqa: S608
+    """
 
 
 def _orders_frame_sql() -> str:
@@ -714,7 +714,7 @@ def _new_watermark(con: duckdb.DuckDBPyConnection, feed: str, wm: int) -> int:
         f"""select greatest(
                 (select coalesce(max(file_id), 0) from meta.files where feed = ? and outcome = 'loaded'),
                 (select coalesce(max(_file_id), 0) from raw.{feed}),
-                ?)""",  # noqa: S608
+                ?)""",
         [feed, wm],
     ).fetchall()[0]
     return int(row[0])
@@ -838,7 +838,7 @@ def _write_verdicts(
     if feed == "leads":
         # A reloaded lead is judged afresh: its old verdicts go.
         con.execute(
-            f"with {batch} delete from quality.lead_verdicts where lead_id in (select lead_id from batch)",  # noqa: S608
+            f"with {batch} delete from quality.lead_verdicts where lead_id in (select lead_id from batch)",
             {"wm": wm},
         )
         con.execute(
@@ -846,12 +846,12 @@ def _write_verdicts(
                 (lead_id, expectation, is_duplicate, duplicate_of, details, checked_at)
             select {blank}, f.expectation, f.is_duplicate, f.duplicate_of, f.details, $now
             from _gate_flags as f
-            join raw.leads as r on r.rowid = f._k""",  # noqa: S608
+            join raw.leads as r on r.rowid = f._k""",
             {"now": now},
         )
     else:
         con.execute(
-            f"with {batch} delete from quality.row_verdicts where feed = $feed and record_key in (select cast({key} as varchar) from batch)",  # noqa: S608
+            f"with {batch} delete from quality.row_verdicts where feed = $feed and record_key in (select cast({key} as varchar) from batch)",
             {"wm": wm, "feed": feed},
         )
         con.execute(
@@ -859,7 +859,7 @@ def _write_verdicts(
                 (feed, record_key, expectation, details, run_id, checked_at)
             select $feed, {blank}, f.expectation, f.details, $run_id, $now
             from _gate_flags as f
-            join raw.{feed} as r on r.rowid = f._k""",  # noqa: S608
+            join raw.{feed} as r on r.rowid = f._k""",
             {"feed": feed, "run_id": run_id, "now": now},
         )
 
@@ -885,7 +885,7 @@ def _frame_by_group(con, spec: SuiteSpec, wm: int) -> pd.DataFrame:
         select grp as {g}, n, n_invalid, n_dup from per
         union all
         select 'all', sum(n), sum(n_invalid), sum(n_dup) from per having count(*) > 0
-        """,  # noqa: S608
+        """,
         {"wm": wm},
     ).df()
     df["n"] = df["n"].astype("int64")
@@ -906,7 +906,7 @@ def _frame_freshness(con, spec: SuiteSpec, now: dt.datetime, per_group: bool) ->
         from raw.{spec.feed}
         where {ts} <= $latest
         group by all
-        """,  # noqa: S608
+        """,
         {"now": now, "latest": latest},
     ).df()
     if per_group and "trailing_months" in spec.thresholds:
@@ -954,7 +954,7 @@ def _frame_by_group_month(con, spec: SuiteSpec, wm: int, now: dt.datetime) -> pd
         from trail as tr
         left join monthly as c on c.channel = tr.channel and c.m = tr.m
         order by tr.channel, tr.m
-        """,  # noqa: S608
+        """,
         {"wm": wm, "now": now, "k": k},
     ).df()
     if df.empty:
@@ -1073,7 +1073,7 @@ def _validate_batch(
         by_frame.setdefault(e["frame"], []).append(e)
     for frame_name, expectations in by_frame.items():
         if frame_name == "schema":
-            cols = [r[0] for r in con.execute(f"describe raw.{spec.feed}").fetchall()]  # noqa: S608
+            cols = [r[0] for r in con.execute(f"describe raw.{spec.feed}").fetchall()]
             df = pd.DataFrame(columns=cols)
             index_cols: list[str] = []
         elif frame_name == "by_group":
@@ -1275,7 +1275,7 @@ def run_suite(
     docs = None
     try:
         docs = gxr.build_docs()
-    except Exception as exc:  # noqa: BLE001 - docs are for the engineer; the gate's verdict stands
+    except Exception as exc:  # docs are for the engineer; the gate's verdict stands
         log.warning("Data Docs build failed: %s", exc)
     verdict_table = "quality.lead_verdicts" if feed == "leads" else "quality.row_verdicts"
     where = (

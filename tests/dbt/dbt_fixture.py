@@ -177,7 +177,7 @@ def write_warehouse(path: Path) -> None:
             cols = FEEDS[feed].column_names
             placeholders = ", ".join(["?"] * (len(cols) + 3))
             sql = (
-                f"insert into raw.{feed} ({', '.join(cols)}, _file_id, _line, _ingested_at) "  # noqa: S608
+                f"insert into raw.{feed} ({', '.join(cols)}, _file_id, _line, _ingested_at) "
                 f"values ({placeholders})"
             )
             for line, row in enumerate(rows, start=2):

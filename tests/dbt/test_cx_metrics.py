@@ -96,7 +96,7 @@ def write_warehouse(path: Path) -> None:
         for feed, feed_rows in rows.items():
             cols = FEEDS[feed].column_names
             marks = ", ".join(["?"] * (len(cols) + 3))
-            sql = f"insert into raw.{feed} ({', '.join(cols)}, _file_id, _line, _ingested_at) values ({marks})"  # noqa: S608
+            sql = f"insert into raw.{feed} ({', '.join(cols)}, _file_id, _line, _ingested_at) values ({marks})"
             for line, row in enumerate(feed_rows, start=2):
                 con.execute(sql, [*row, 1, line, loaded])
         for verdict in fixture.LEAD_VERDICTS:

@@ -156,7 +156,7 @@ def test_no_clear_pii_in_marts(con):
     for table, column in tables:
         for needle in fixture.CLEAR_PII:
             hit = con.execute(
-                f'select count(*) from marts."{table}" where strpos(lower("{column}"), ?) > 0',  # noqa: S608
+                f'select count(*) from marts."{table}" where strpos(lower("{column}"), ?) > 0',
                 [needle.lower()],
             ).fetchone()[0]
             if hit:
@@ -197,7 +197,7 @@ def test_incremental_run_matches_full_refresh(built, tmp_path):
         assert fixture.run_dbt(proj, ["build"]).success
         c = duckdb.connect(str(wh))
         incremental = {
-            t: c.execute(f"select * from marts.{t} order by all").fetchall()  # noqa: S608
+            t: c.execute(f"select * from marts.{t} order by all").fetchall()
             for t in ("fct_orders", "fct_order_items", "metric_values")
         }
         revenue = c.execute(
@@ -210,7 +210,7 @@ def test_incremental_run_matches_full_refresh(built, tmp_path):
         assert fixture.run_dbt(proj, ["build", "--full-refresh"]).success
         c = duckdb.connect(str(wh))
         for table, rows in incremental.items():
-            full = c.execute(f"select * from marts.{table} order by all").fetchall()  # noqa: S608
+            full = c.execute(f"select * from marts.{table} order by all").fetchall()
             assert full == rows, table
         c.close()
 
@@ -306,7 +306,7 @@ def _table_rows(c, schema, table, **where):
     ]
     cond = " and ".join(f"{k} = ?" for k in where) or "true"
     return c.execute(
-        f"select {', '.join(cols)} from {schema}.{table} where {cond} order by all",  # noqa: S608
+        f"select {', '.join(cols)} from {schema}.{table} where {cond} order by all",
         list(where.values()),
     ).fetchall()
 
@@ -341,7 +341,7 @@ def _full_refresh_rows(workdir, copy_to, models):
 
 def _component(c, model, column, grain, period, dimension="all", value="all"):
     row = c.execute(
-        f"select {column} from main.{model} where grain = ? and period_start = cast(? as date) "  # noqa: S608
+        f"select {column} from main.{model} where grain = ? and period_start = cast(? as date) "
         "and dimension = ? and dimension_value = ?",
         [grain, period, dimension, value],
     ).fetchone()
@@ -375,7 +375,7 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
     ]
     for table, key, value, assignment in changes:
         c.execute(
-            f"update raw.{table} set {assignment}, _ingested_at = timestamp '2024-03-05 01:00' "  # noqa: S608
+            f"update raw.{table} set {assignment}, _ingested_at = timestamp '2024-03-05 01:00' "
             f"where {key} = ?",
             [value],
         )
@@ -446,7 +446,7 @@ def test_period_incremental_aggregates_match_full_refresh(built, tmp_path):
         )
         # untouched periods kept their rows: 2023-01 still has the first build's watermark
         (kept,) = c.execute(
-            f"select max(_source_loaded_until) from main.{categories} where period_start < date '2024-01-01'"  # noqa: S608
+            f"select max(_source_loaded_until) from main.{categories} where period_start < date '2024-01-01'"
         ).fetchone()
         assert str(kept) == "2024-03-04 01:00:00"
         c.close()

@@ -34,7 +34,7 @@ class SmtpInbox:
     def __init__(self):
         self.messages: list[str] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd API
         self.messages.append(envelope.content.decode("utf-8", "replace"))
         return "250 OK"
 

@@ -232,11 +232,11 @@ def _varchar_hits(
 ) -> list:
     """(relation, column, values holding a needle): one regular-expression pass per column
     finds the canary-shaped values, then each of those is searched for every needle."""
-    needles = [r[0] for r in con.execute(f"select v from {needle_table}").fetchall()]  # noqa: S608
+    needles = [r[0] for r in con.execute(f"select v from {needle_table}").fetchall()]
     hits = []
     for relation, column in tables:
         shaped = con.execute(
-            f'select distinct lower(t."{column}") from {relation} t'  # noqa: S608
+            f'select distinct lower(t."{column}") from {relation} t'
             f' where regexp_matches(lower(t."{column}"), $p)',
             {"p": CANARY_SHAPE},
         ).fetchall()

@@ -38,7 +38,7 @@ class _Hooks(BaseHTTPRequestHandler):
     refused: dict[str, int] = {}
     down: set[str] = set()
 
-    def do_POST(self):  # noqa: N802 (http.server API)
+    def do_POST(self):  # http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         route = self.path.strip("/")
         if route in type(self).down:

@@ -111,7 +111,7 @@ class CliRun:
 
 
 def start_cli(env: dict, log: Path) -> CliRun:
-    fh = open(log, "w")  # noqa: SIM115 - the child owns it
+    fh = open(log, "w")  # the child owns it
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run"],
         cwd=ROOT,

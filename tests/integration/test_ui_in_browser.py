@@ -42,7 +42,7 @@ def wait_http(url: str, timeout: float = 180) -> None:
 @contextlib.contextmanager
 def make_target(target: str, env: dict, **variables):
     args = ["make", "--no-print-directory", target, *(f"{k}={v}" for k, v in variables.items())]
-    log = open(ARTIFACTS / f"{target}.log", "w")  # noqa: SIM115
+    log = open(ARTIFACTS / f"{target}.log", "w")
     proc = subprocess.Popen(
         args,
         cwd=PROJECT_ROOT,

@@ -24,7 +24,7 @@ from orchestration.lib.alerts import (
 class _Hook(BaseHTTPRequestHandler):
     received: list[dict] = []
 
-    def do_POST(self):  # noqa: N802 (http.server API)
+    def do_POST(self):  # http.server API
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(json.loads(body))
         self.send_response(200)
@@ -49,7 +49,7 @@ class _Inbox:
     def __init__(self):
         self.messages: list[tuple[str, list[str], str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd API
         self.messages.append(
             (
                 envelope.mail_from,

@@ -14,7 +14,7 @@ from orchestration.lib.settings import load_settings
 from orchestration.lib.warehouse import bootstrap, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
-import dbt_fixture as fixture  # noqa: E402
+import dbt_fixture as fixture
 
 
 def test_engine_setting(monkeypatch):

@@ -137,7 +137,7 @@ def test_two_ticks_at_once_send_an_alert_once(tmp_path, monkeypatch):
     received = []
 
     class Slow(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server API)
+        def do_POST(self):  # http.server API
             self.rfile.read(int(self.headers["Content-Length"]))
             time.sleep(1.0)
             received.append(1)
@@ -208,7 +208,7 @@ def test_an_alert_queued_before_any_target_reaches_the_target_configured_later(
     received = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server API)
+        def do_POST(self):  # http.server API
             self.rfile.read(int(self.headers["Content-Length"]))
             received.append(1)
             self.send_response(200)

@@ -239,7 +239,7 @@ def test_docs_python_snippet_is_read_only_and_locked(wh, tmp_path):
         '"data/published/flywheel.duckdb"', repr(str(settings.published_path))
     )
     scope: dict = {}
-    exec(compile(code, "docs/bi.md", "exec"), scope)  # noqa: S102 - the documented snippet itself
+    exec(compile(code, "docs/bi.md", "exec"), scope)  # the documented snippet itself
     bi = scope["con"]
     assert scope["revenue"] == [
         (__import__("datetime").date(2026, 1, 1), 10.5),

@@ -58,7 +58,7 @@ def land(con, rows: list[dict], feed: str = "leads") -> int:
     df["_line"] = range(2, len(df) + 2)
     df["_ingested_at"] = NOW
     con.register("_land", df)
-    con.execute(f"insert into raw.{feed} by name select * from _land")  # noqa: S608
+    con.execute(f"insert into raw.{feed} by name select * from _land")
     con.unregister("_land")
     return file_id
 
