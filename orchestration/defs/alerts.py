@@ -228,4 +228,4 @@ def metric_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     return dg.SkipReason(f"{queued} metric alert deliveries queued; {_deliver(context, box)}")
 
 
-sensors = [quality_check_alerts, run_failure_alerts, metric_alerts]
+defs = dg.Definitions(sensors=[quality_check_alerts, run_failure_alerts, metric_alerts])

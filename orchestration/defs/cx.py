@@ -12,8 +12,7 @@ Ingestion and the metric chain (metric_values) are refreshed by pipeline_job
 their cuts on top of it. The store job is the one that reads new answers
 itself, because store directors want minutes-fresh numbers.
 
-Add to definitions.py: assets=[..., *cx.assets], jobs=[..., *cx.jobs],
-schedules=[..., *cx.schedules].
+This module's `defs` (assets, jobs, schedules) is merged in definitions.py.
 """
 
 import os
@@ -142,6 +141,8 @@ cx_management_schedule = dg.ScheduleDefinition(
     description="Top management's monthly cut on the 1st, after the daily pipeline.",
 )
 
-assets = [callback_export, cx_store_live_file]
-jobs = [cx_store_job, cx_region_job, cx_management_job]
-schedules = [cx_store_schedule, cx_region_schedule, cx_management_schedule]
+defs = dg.Definitions(
+    assets=[callback_export, cx_store_live_file],
+    jobs=[cx_store_job, cx_region_job, cx_management_job],
+    schedules=[cx_store_schedule, cx_region_schedule, cx_management_schedule],
+)

@@ -116,6 +116,8 @@ ingest_job = dg.define_asset_job(
     description="Load new landing files into raw.* (no models).",
 )
 
+defs = dg.Definitions(assets=ingest_assets, jobs=[ingest_job])
+
 
 def landing_fingerprint(landing_dir) -> str:
     """Cheap change detector over the landing folder (paths, sizes, mtimes); never opens DuckDB."""

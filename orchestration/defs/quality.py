@@ -208,3 +208,4 @@ def suite_check(feed: str) -> dg.AssetChecksDefinition:
 
 assets = [lead_verdicts]
 asset_checks = [suite_check("orders"), suite_check("survey_answers")]
+defs = dg.Definitions(assets=assets, asset_checks=asset_checks)

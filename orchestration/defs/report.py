@@ -42,5 +42,4 @@ monthly_report_schedule = dg.ScheduleDefinition(
     "after the daily run has loaded the month's last day (off by default: switch it on here).",
 )
 
-jobs = [monthly_report_job]
-schedules = [monthly_report_schedule]
+defs = dg.Definitions(jobs=[monthly_report_job], schedules=[monthly_report_schedule])

@@ -1,4 +1,4 @@
-"""When the pipeline runs: on new landing files, and daily as a safety net."""
+"""The pipeline job and when it runs: on new landing files, and daily as a safety net."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from orchestration.lib.settings import load_settings
 
 PIPELINE_JOB = "pipeline_job"
 
+pipeline_job = dg.define_asset_job(
+    PIPELINE_JOB,
+    selection=dg.AssetSelection.all(),
+    description="ingest -> quality gate -> dbt build (with tests) -> publish",
+)
+
 
 @dg.sensor(
-    job_name=PIPELINE_JOB,
+    job=pipeline_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Runs the pipeline when files in FLYWHEEL_LANDING_DIR appear or change "
@@ -33,9 +39,11 @@ def landing_sensor(context: dg.SensorEvaluationContext):
 
 daily_schedule = dg.ScheduleDefinition(
     name="daily_pipeline",
-    job_name=PIPELINE_JOB,
+    job=pipeline_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     description="The whole pipeline at 06:00 UTC, even when no sensor fired "
     "(off by default: switch it on here).",
 )
+
+defs = dg.Definitions(jobs=[pipeline_job], schedules=[daily_schedule], sensors=[landing_sensor])

@@ -12,14 +12,9 @@ spark:  the same asset keys, built differently:
                          (from the mirror), or Parquet only, straight from Spark's
                          files, for outputs above FLYWHEEL_SPARK_MIRROR_MAX_ROWS
 
-Wire into definitions.py (the asset keys are the same, so jobs, the CX selections,
-schedules and sensors are unchanged):
-
-    from orchestration.defs.spark import engine_assets
-    ...
-    assets=[*ingest_assets, *quality_defs.assets, *engine_assets()],
-
-engine_assets() reads FLYWHEEL_ENGINE when definitions load.
+definitions.py merges engine_defs(), whose assets engine_assets() picks from
+FLYWHEEL_ENGINE when definitions load. The asset keys are the same on both
+engines, so jobs, the CX selections, schedules and sensors are unchanged.
 """
 
 import os
@@ -192,3 +187,8 @@ def duckdb_assets() -> list[dg.AssetsDefinition]:
 def engine_assets() -> list[dg.AssetsDefinition]:
     """The transform + publish assets for FLYWHEEL_ENGINE (duckdb by default)."""
     return spark_assets() if engine() == "spark" else duckdb_assets()
+
+
+def engine_defs() -> dg.Definitions:
+    """This module's Definitions: the engine's assets (chosen when definitions load)."""
+    return dg.Definitions(assets=engine_assets())
