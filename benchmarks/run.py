@@ -535,8 +535,9 @@ def _set_aside(data: Path, kept: Path, keep: bool) -> None:
 
 
 def prepare_dbt(data: Path) -> float:
-    """dbt parse with the data folder the runs will use, so that each run's dbt build can
-    parse partially, as a user's runs do (the profile's path is part of what dbt checks)."""
+    """dbt parse before the runs, so that each run's dbt build parses partially, as a
+    user's runs do. (The profile no longer names the data folder, so any earlier parse
+    of the same code would do; the data folder is passed for the record.)"""
     t0 = time.perf_counter()
     env = base_env() | {"FLYWHEEL_DATA_DIR": str(data)}
     subprocess.run(
