@@ -228,4 +228,5 @@ def metric_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     return dg.SkipReason(f"{queued} metric alert deliveries queued; {_deliver(context, box)}")
 
 
-defs = dg.Definitions(sensors=[quality_check_alerts, run_failure_alerts, metric_alerts])
+sensors = [quality_check_alerts, run_failure_alerts, metric_alerts]
+defs = dg.Definitions(sensors=sensors)

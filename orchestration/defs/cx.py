@@ -141,8 +141,7 @@ cx_management_schedule = dg.ScheduleDefinition(
     description="Top management's monthly cut on the 1st, after the daily pipeline.",
 )
 
-defs = dg.Definitions(
-    assets=[callback_export, cx_store_live_file],
-    jobs=[cx_store_job, cx_region_job, cx_management_job],
-    schedules=[cx_store_schedule, cx_region_schedule, cx_management_schedule],
-)
+assets = [callback_export, cx_store_live_file]
+jobs = [cx_store_job, cx_region_job, cx_management_job]
+schedules = [cx_store_schedule, cx_region_schedule, cx_management_schedule]
+defs = dg.Definitions(assets=assets, jobs=jobs, schedules=schedules)

@@ -42,4 +42,6 @@ monthly_report_schedule = dg.ScheduleDefinition(
     "after the daily run has loaded the month's last day (off by default: switch it on here).",
 )
 
-defs = dg.Definitions(jobs=[monthly_report_job], schedules=[monthly_report_schedule])
+jobs = [monthly_report_job]
+schedules = [monthly_report_schedule]
+defs = dg.Definitions(jobs=jobs, schedules=schedules)
