@@ -23,6 +23,7 @@ from dagster_dbt.asset_utils import default_description_fn
 from packaging.version import Version
 
 from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
+from orchestration.lib.dbt_project import newest_source_mtime
 from orchestration.lib.publish import publish
 from orchestration.lib.settings import PROJECT_ROOT
 from orchestration.lib.warehouse import bootstrap, connect
@@ -38,18 +39,7 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
     schedules load definitions without it, so do it here (a few seconds, offline).
     """
     manifest = project_dir / "target" / "manifest.json"
-    watched = [
-        project_dir / "dbt_project.yml",
-        project_dir / "profiles.yml",
-        PROJECT_ROOT / "seeds",
-    ]
-    watched += [project_dir / d for d in ("models", "macros", "tests")]
-    newest = 0.0
-    for root in watched:
-        paths = [root] if root.is_file() else list(root.rglob("*")) if root.exists() else []
-        for p in paths:
-            newest = max(newest, p.stat().st_mtime)
-    if manifest.exists() and manifest.stat().st_mtime >= newest:
+    if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project_dir):
         return manifest
     from dbt.cli.main import dbtRunner
 

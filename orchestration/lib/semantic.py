@@ -31,12 +31,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.callbacks import spreadsheet_safe
+from orchestration.lib.dbt_project import newest_source_mtime
 from orchestration.lib.publish import connect_bi
 from orchestration.lib.settings import Settings, load_settings
 
 MANIFEST_NAME = "semantic_manifest.json"
-# Files whose change can change the semantic manifest (or the relations it names).
-PARSE_INPUTS = ("models", "macros", "dbt_project.yml", "profiles.yml")
 # The reader's own DuckDB instance is bounded like the explorer's (explorer/snapshot.py),
 # so a large question never starves a pipeline run on the same machine.
 READER_CONFIG = {"memory_limit": "1GB", "threads": "2"}
@@ -51,17 +50,6 @@ STALE_SNAPSHOT = (
 
 class SemanticLayerError(Exception):
     """A query the semantic layer cannot answer, with what to do about it."""
-
-
-def _newest_mtime(project: Path) -> float:
-    newest = 0.0
-    for name in PARSE_INPUTS:
-        path = project / name
-        files = path.rglob("*") if path.is_dir() else [path]
-        for f in files:
-            if f.is_file():
-                newest = max(newest, f.stat().st_mtime)
-    return newest
 
 
 def _manifest_dir(settings: Settings) -> Path:
@@ -90,7 +78,7 @@ def manifest_path(settings: Settings) -> Path:
     project = settings.dbt_project_dir
     with (target / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.exists() and path.stat().st_mtime >= _newest_mtime(project):
+        if path.exists() and path.stat().st_mtime >= newest_source_mtime(project):
             return path
         dbt = Path(sys.executable).with_name("dbt")
         cmd = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet",
