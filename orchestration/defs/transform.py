@@ -1,6 +1,7 @@
 """dbt models as Dagster assets (staging, intermediate, marts), and the publish step."""
 
 import contextlib
+import fcntl
 import io
 import os
 import re
@@ -37,16 +38,32 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
 
     `dagster dev` would do this via prepare_if_dev(); `make run`, tests and
     schedules load definitions without it, so do it here (a few seconds, offline).
+    One process parses at a time (a lock beside the manifest): two processes loading
+    definitions at once (the test workers, a run beside the UI) would otherwise read
+    a manifest.json the other is still writing.
     """
-    manifest = project_dir / "target" / "manifest.json"
-    if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project_dir):
-        return manifest
-    from dbt.cli.main import dbtRunner
+    target = project_dir / "target"
+    manifest = target / "manifest.json"
 
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    res = dbtRunner().invoke(
-        ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"]
-    )
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".parse.lock").open("w") as lock:
+        # checked under the lock too: a manifest being written already has a new mtime
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project_dir):
+            return manifest
+        from dbt.cli.main import dbtRunner
+
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        res = dbtRunner().invoke(
+            [
+                "parse",
+                "--project-dir",
+                str(project_dir),
+                "--profiles-dir",
+                str(project_dir),
+                "--quiet",
+            ]
+        )
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")
     return manifest
