@@ -145,7 +145,7 @@ def ensure_landing(orders: int, root: Path) -> dict:
         [
             PY,
             "-m",
-            "orchestration.lib.generator",
+            "orchestration.demo",
             "--out",
             str(landing),
             "--orders",

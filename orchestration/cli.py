@@ -493,7 +493,7 @@ def build_docs() -> int:
 
 
 def demo(orders: int, fresh: bool) -> int:
-    from orchestration.lib.generator import generate
+    from orchestration.demo import generate
 
     s = load_settings()
     if fresh and s.landing_dir.exists():

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from orchestration.lib.generator import generate
+from orchestration.demo import generate
 from orchestration.lib.settings import Settings
 
 # Fixed end date: the generated data (and every figure derived from it) is the same on every machine.

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import DEMO_STORE_RESPONSE
-from orchestration.lib.generator import generate
+from orchestration.demo import generate
 from orchestration.lib.settings import load_settings
 from tests.integration.conftest import END_DATE
 from tests.integration.pipeline_helpers import run_pipeline

@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from orchestration.defs import alerts as alert_defs
-from orchestration.lib.generator import generate
+from orchestration.demo import generate
 from orchestration.lib.metric_alerts import Outbox, outbox_path
 from orchestration.lib.settings import load_settings
 from tests.integration.conftest import END_DATE

@@ -25,9 +25,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.demo import generate
 from orchestration.lib import spark as spark_engine
 from orchestration.lib.feeds import FEEDS
-from orchestration.lib.generator import generate
 from orchestration.lib.ingest import ingest_feed
 from orchestration.lib.publish import CONTRACT_TABLES
 from orchestration.lib.quality import run_lead_gate

@@ -19,9 +19,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.lib import generator
+from orchestration import demo
+from orchestration.demo import MANIFEST_NAME, generate
 from orchestration.lib.feeds import FEEDS, RULES, SCORE_RANGES
-from orchestration.lib.generator import MANIFEST_NAME, generate
 from orchestration.lib.settings import PROJECT_ROOT
 
 ORDERS = 2000
@@ -576,8 +576,8 @@ def test_lead_quality_plants(landing, scanned):
 
 def test_seeds_match_the_generator():
     for name, rows in (
-        ("channels", generator.channels_seed_rows()),
-        ("stores", generator.stores_seed_rows()),
+        ("channels", demo.channels_seed_rows()),
+        ("stores", demo.stores_seed_rows()),
     ):
         with open(PROJECT_ROOT / "seeds" / f"{name}.csv", encoding="utf-8") as fh:
             assert list(csv.DictReader(fh)) == rows, name
