@@ -3,6 +3,8 @@
 docs/landing-contract.md is the prose version of this module; keep them in step.
 Readers, the quarantine rules, the raw table DDL and the demo generator all
 take their columns from here, so a new optional column is added in one place.
+A feed's own landing rules (ranges, conditional requirements) are declared
+beside its columns as records (Feed.rules); ingest/rules.py turns them into SQL.
 """
 
 from __future__ import annotations
@@ -31,6 +33,53 @@ class Column:
     allowed: tuple[str, ...] | None = None
 
 
+# A feed's own landing rules, beyond what its columns declare. Each record names
+# the quarantine rule (a key of RULES) that a row breaking it is quarantined under.
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """`column` must not be blank when any (column, value) in `when` holds (values lower-case)."""
+
+    column: str
+    when: tuple[tuple[str, str], ...]
+    details: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The typed value of `column` must satisfy `condition`, a comparison such as '>= 0'."""
+
+    column: str
+    condition: str
+    rule: str = "out_of_range"
+
+
+@dataclass(frozen=True)
+class ProductBelow:
+    """The product of the typed `factors` must stay below `limit` in absolute value."""
+
+    factors: tuple[str, str]
+    limit: float
+    label: str
+    rule: str = "out_of_range"
+
+
+@dataclass(frozen=True)
+class RangeBy:
+    """The typed value of `column` must lie in the inclusive range that `ranges` gives
+    for the value of `by` (lower-case); other values of `by` are not checked."""
+
+    column: str
+    by: str
+    ranges: dict[str, tuple[int, int]]
+    rule: str = "out_of_range"
+
+
+FeedRule = RequiredWhen | Bound | ProductBelow | RangeBy
+
+
 @dataclass(frozen=True)
 class Feed:
     name: str
@@ -39,6 +88,8 @@ class Feed:
     optional_feed: bool = False
     # Columns whose value must be a code in a seed: column -> seed name.
     seed_codes: dict[str, str] = field(default_factory=dict)
+    # Landing rules of this feed only; checked with the column rules in the order of RULES.
+    rules: tuple[FeedRule, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -62,6 +113,11 @@ SALES_CHANNELS = ("store", "web", "app", "marketplace")
 FULFILMENTS = ("in_store", "pickup", "courier", "express", "next_day", "pickup_point")
 SURVEYS = ("nps", "csi", "cx")
 CONTACT_CHANNELS = ("phone", "chat", "email", "social")
+
+# Score ranges per survey (inclusive).
+SCORE_RANGES = {"nps": (0, 10), "csi": (1, 5), "cx": (1, 5)}
+# The largest line amount (quantity x unit price or cost) DECIMAL(18,4) holds: 10^14.
+MAX_LINE_AMOUNT = 1e14
 
 FEEDS: dict[str, Feed] = {
     f.name: f
@@ -111,6 +167,14 @@ FEEDS: dict[str, Feed] = {
             ),
             primary_key=("order_id",),
             seed_codes={"store_id": "stores"},
+            rules=(
+                RequiredWhen(
+                    "store_id",
+                    when=(("sales_channel", "store"), ("fulfilment", "pickup")),
+                    details="store_id is required for store sales and store pickup",
+                    rule="store_required",
+                ),
+            ),
         ),
         Feed(
             "order_items",
@@ -124,6 +188,15 @@ FEEDS: dict[str, Feed] = {
                 Column("unit_cost", "dec", required=True),
             ),
             primary_key=("order_id", "line_no"),
+            rules=(
+                Bound("quantity", "> 0"),
+                Bound("unit_price", ">= 0"),
+                Bound("unit_cost", ">= 0"),
+                # A line's amount must fit the money type, DECIMAL(18,4): beyond it every
+                # model that multiplies them fails, on every later run.
+                ProductBelow(("quantity", "unit_price"), MAX_LINE_AMOUNT, "line amount"),
+                ProductBelow(("quantity", "unit_cost"), MAX_LINE_AMOUNT, "line amount"),
+            ),
         ),
         Feed(
             "marketing_spend",
@@ -138,6 +211,11 @@ FEEDS: dict[str, Feed] = {
             ),
             primary_key=("spend_date", "channel", "campaign"),
             seed_codes={"channel": "channels"},
+            rules=(
+                Bound("spend", ">= 0"),
+                Bound("impressions", ">= 0"),
+                Bound("clicks", ">= 0"),
+            ),
         ),
         Feed(
             "survey_answers",
@@ -157,6 +235,7 @@ FEEDS: dict[str, Feed] = {
             ),
             primary_key=("answer_id",),
             seed_codes={"store_id": "stores"},
+            rules=(RangeBy("score", by="survey", ranges=SCORE_RANGES),),
         ),
         Feed(
             "support_contacts",
@@ -174,10 +253,8 @@ FEEDS: dict[str, Feed] = {
     ]
 }
 
-# Score ranges per survey (inclusive).
-SCORE_RANGES = {"nps": (0, 10), "csi": (1, 5), "cx": (1, 5)}
-
-# Quarantine rule names: stable identifiers that tests, docs and BI refer to.
+# Quarantine rule names: stable identifiers that tests, docs and BI refer to. In
+# priority order: a row is quarantined under the first rule it breaks.
 RULES = {
     "malformed_line": "the line is not valid CSV for this header (quote, column count or encoding)",
     "missing_required": "a required column is blank",

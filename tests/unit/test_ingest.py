@@ -204,17 +204,17 @@ def test_registered_file_is_not_read_again_unless_it_changed(env, monkeypatch):
     """A daily run does not re-hash the landing history: a file registered under the same
     path, size and modification time is skipped unread. A rewrite changes the time (or
     the size) and is read; FLYWHEEL_INGEST_REHASH=1 reads every file."""
-    from orchestration.lib import ingest
+    from orchestration.lib.ingest import load  # ingest_file looks content_hash up here
 
     settings, con = env
     hashed: list[str] = []
-    real_hash = ingest.content_hash
+    real_hash = load.content_hash
 
     def recording_hash(path):
         hashed.append(path.name)
         return real_hash(path)
 
-    monkeypatch.setattr(ingest, "content_hash", recording_hash)
+    monkeypatch.setattr(load, "content_hash", recording_hash)
     row = "o1,c1,2025-01-01,paid,web,,courier,,,"
     path = write(settings, "orders/a.csv", f"{ORDERS_HEADER}\n{row}\n")
     ingest_feed(con, settings, "orders", "r1", log=lambda m: None)
