@@ -47,9 +47,16 @@ BREAKS = [
     Break(
         "cpm: the per-mille scale lost",
         "dbt_project/macros/metric_catalog.sql",
-        "'denominator': 'impressions', 'scale': 1000}",
-        "'denominator': 'impressions'}",
+        "'scale': 1000, 'section': 'awareness'",
+        "'section': 'awareness'",
         (f"{DBT_BUILD}::test_build_succeeds",),
+    ),
+    Break(
+        "metric tree: a misspelt row (churn_rat)",
+        "seeds/metric_tree.csv",
+        "\nchurn_rate,",
+        "\nchurn_rat,",
+        ("tests/dbt/test_metric_registry.py::test_the_project_tree_is_registered",),
     ),
     Break(
         "nps: a score of 8 counted as a promoter",

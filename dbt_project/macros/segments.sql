@@ -72,21 +72,13 @@
     end as value_2
 {%- endmacro %}
 
-{#- The catalog entry (macro metric_catalog) of a metric: one formula, one place. -#}
-{% macro catalog_entry(metric) -%}
-    {%- for m in metric_catalog() if m.metric == metric -%}
-        {{ return(m) }}
-    {%- endfor -%}
-    {{ exceptions.raise_compiler_error('metric ' ~ metric ~ ' is not in macros/metric_catalog.sql') }}
-{%- endmacro %}
-
 {#- Long metric rows (metric, numerator, denominator) from a CTE of summed
     components, for those metrics of var explain_metrics whose components the
     CTE has. -#}
 {% macro segment_metric_rows(components_cte, components) -%}
     {%- set rows = [] -%}
     {%- for metric in var('explain_metrics') -%}
-        {%- set m = catalog_entry(metric) -%}
+        {%- set m = metric_entry(metric) -%}
         {%- set used = modules.re.findall('[a-z_]+', m.numerator ~ ' ' ~ m.get('denominator', '')) -%}
         {%- set unknown = used | reject('in', components) | list -%}
         {%- if used | length > 0 and unknown | length == 0 and not m.get('dimensions') -%}

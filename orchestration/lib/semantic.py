@@ -16,11 +16,9 @@ stem), so MetricFlow's SQL reads the published tables unchanged.
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import fcntl
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import metric_registry
 from orchestration.lib.callbacks import spreadsheet_safe
 from orchestration.lib.dbt_project import newest_source_mtime
 from orchestration.lib.publish import connect_bi
@@ -102,21 +101,6 @@ def load_manifest(path: Path):
     return parse_manifest_from_dbt_generated_manifest(manifest_json_string=path.read_text())
 
 
-def _catalog(project: Path) -> tuple[dict[str, dict], set[str]]:
-    """The metric catalog of macros/metric_catalog.sql ({metric: entry}) and its components.
-
-    The two macros return Python-shaped literals (Jinja's true is Python's True)."""
-    text = (project / "macros" / "metric_catalog.sql").read_text()
-
-    def literal(macro: str):
-        body = text[text.index(f"macro {macro}()") :]
-        body = body[body.index("return(") + len("return(") : body.index(") }}")]
-        return ast.literal_eval(re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", body)))
-
-    components = {c for names in literal("metric_components").values() for c in names}
-    return {e["metric"]: e for e in literal("metric_catalog")}, components
-
-
 def _semantic_yaml(project: Path, key: str) -> dict[str, dict]:
     """{name: definition} of every `metrics` or `semantic_models` entry in the models' YAML."""
     import yaml
@@ -150,7 +134,7 @@ def catalog_mismatches(project: Path, metrics: dict[str, dict] | None = None) ->
     would give no value. This compares formulas, not the SQL of each measure: that a
     component means what the catalog's does is what tests/integration/
     test_semantic_layer.py shows on data."""
-    catalog, components = _catalog(project)
+    catalog, components = metric_registry.catalog(project)
     metrics = _semantic_metrics(project) if metrics is None else metrics
     measure_model = {
         measure["name"]: model_name

@@ -6,6 +6,11 @@
                      = cumulative gross margin of acquired paid customers / paid spend
       payback_months = first k where ltv_m{k} >= cac, i.e. cumulative margin >= spend
     At dimension 'all', ltv_cac and payback cover paid channels. -#}
+{#- The names come from the metric registry (macro metric_catalog). -#}
+{%- set retention_prefix = metric_entry('retention_m').metric_prefix %}
+{%- set ltv_prefix = metric_entry('ltv_m').metric_prefix %}
+{%- set ltv_cac_metric = metric_entry('ltv_cac').metric %}
+{%- set payback_metric = metric_entry('payback_months').metric %}
 
 with cohorts as (
     select * from {{ ref('int_cohorts_aggregated') }}
@@ -22,7 +27,7 @@ retention as (
         cohort_month as period_start,
         dimension,
         dimension_value,
-        concat('retention_m', cast(months_since_registration as {{ dbt.type_string() }})) as metric,
+        concat('{{ retention_prefix }}', cast(months_since_registration as {{ dbt.type_string() }})) as metric,
         cast(active_customers as double) as numerator,
         cast(cohort_size as double) as denominator,
         retention as value,
@@ -37,7 +42,7 @@ ltv as (
         cohort_month as period_start,
         dimension,
         dimension_value,
-        concat('ltv_m', cast(months_since_registration as {{ dbt.type_string() }})) as metric,
+        concat('{{ ltv_prefix }}', cast(months_since_registration as {{ dbt.type_string() }})) as metric,
         cast(cumulative_gross_margin as double) as numerator,
         cast(cohort_size as double) as denominator,
         ltv as value,
@@ -84,7 +89,7 @@ ltv_cac as (
         paid_cohorts.cohort_month as period_start,
         paid_cohorts.dimension,
         paid_cohorts.dimension_value,
-        'ltv_cac' as metric,
+        '{{ ltv_cac_metric }}' as metric,
         cast(paid_cohorts.paid_cumulative_gross_margin as double) as numerator,
         cast(paid_cohorts.paid_marketing_spend as double) as denominator,
         {{ safe_divide('paid_cohorts.paid_cumulative_gross_margin', 'paid_cohorts.paid_marketing_spend') }} as value,
@@ -121,7 +126,7 @@ payback as (
         cohort_month as period_start,
         dimension,
         dimension_value,
-        'payback_months' as metric,
+        '{{ payback_metric }}' as metric,
         cast(payback_months as double) as numerator,
         cast(null as double) as denominator,
         cast(payback_months as double) as value,

@@ -3,6 +3,7 @@
     revenue_yoy. A comparison is null when the other period has no row (no
     data), never 0. is_complete: the period is over by the as-of date and,
     for windowed metrics, so is the activation / attribution window after it. -#}
+{%- set yoy = metric_entry('revenue_yoy') %}
 
 with metric_values as (
     select * from {{ ref('int_metric_values_unioned') }}
@@ -18,7 +19,7 @@ compared as (
 
 revenue_yoy as (
     select
-        'revenue_yoy' as metric,
+        '{{ yoy.metric }}' as metric,
         grain,
         period_start,
         dimension,
@@ -30,7 +31,7 @@ revenue_yoy as (
         maturity,
         cohort_is_complete
     from compared
-    where metric = 'revenue'
+    where metric = '{{ yoy.compares }}'
         and year_earlier_value is not null
 ),
 

@@ -1,5 +1,5 @@
 {#- The long metric table: one row per metric of the catalog (macro
-    metric_catalog) and key, with numerator, denominator and value. Missing
+    metric_catalog; not those computed_in another model) and key, with numerator, denominator and value. Missing
     components count as 0 once the metric applies to the key: a ratio applies
     where its denominator's domain has data, a sum where its own does. -#}
 {%- set components = [] %}
@@ -25,7 +25,7 @@ filled as (
     from components
 ),
 
-{%- for m in metric_catalog() %}
+{%- for m in metric_catalog() if not m.get('computed_in') %}
 {%- set den = m.get('denominator') %}
 
 metric_{{ m.metric }} as (
@@ -71,7 +71,7 @@ metric_{{ m.metric }} as (
 {%- endfor %}
 
 unioned as (
-    {%- for m in metric_catalog() %}
+    {%- for m in metric_catalog() if not m.get('computed_in') %}
     select * from metric_{{ m.metric }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}

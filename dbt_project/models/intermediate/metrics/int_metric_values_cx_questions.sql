@@ -2,6 +2,7 @@
     (store, region of the store, sales_channel / fulfilment of the order). New
     questions appear without code changes. -#}
 {%- set dimensions = ['store', 'region', 'sales_channel', 'fulfilment'] %}
+{%- set prefix = metric_entry('cx_score_').metric_prefix %}
 
 with answers as (
     select * from {{ ref('stg_survey__survey_answers') }}
@@ -85,7 +86,7 @@ final as (
         period_start,
         dimension,
         dimension_value,
-        concat('cx_score_', question) as metric,
+        concat('{{ prefix }}', question) as metric,
         cast(score_sum as double) as numerator,
         cast(answers as double) as denominator,
         {{ safe_divide('score_sum', 'answers') }} as value,

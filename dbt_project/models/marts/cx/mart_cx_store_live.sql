@@ -5,8 +5,6 @@
     for the same period once it is complete. Every store of the seed has rows,
     with 0 respondents when nobody answered yet. -#}
 {{ config(alias='cx_store_live', tags=['cx_store']) }}
-{%- set catalog = {} %}
-{%- for m in metric_catalog() %}{% do catalog.update({m.metric: m}) %}{% endfor %}
 {%- set metrics = ['nps', 'promoter_share', 'detractor_share', 'csi', 'csat', 'low_score_share'] %}
 {%- set components = ['nps_answers', 'promoters', 'passives', 'detractors', 'csi_answers',
     'csi_score_sum', 'csat_answers', 'scored_answers', 'low_score_answers'] %}
@@ -68,7 +66,7 @@ final as (
         summed.period_start,
         as_of.as_of_date,
         {%- for name in metrics %}
-        {%- set m = catalog[name] %}
+        {%- set m = metric_entry(name) %}
         {{ m.get('scale', 1) }} * {{ safe_divide(m.numerator, m.denominator) }} as {{ name }},
         {%- endfor %}
         cast(summed.nps_answers as bigint) as nps_respondents,

@@ -11,8 +11,7 @@ renamed as (
         lower(trim(kind)) as kind,
         lower(trim(function)) as metric_function,
         unit,
-        lower(trim(direction)) as direction,
-        description
+        lower(trim(direction)) as direction
     from source
 )
 
