@@ -10,8 +10,6 @@
 The sensors in defs/alerts.py turn failed checks into alerts.
 """
 
-import os
-
 import dagster as dg
 
 from orchestration.lib import quality
@@ -42,8 +40,7 @@ def _failures_md(outcomes: list[quality.RuleOutcome]) -> str:
 
 def data_docs_url() -> str:
     """Where `make gx-docs` serves the Data Docs site (FLYWHEEL_DATA_DOCS_URL overrides)."""
-    base = os.environ.get("FLYWHEEL_DATA_DOCS_URL", "").strip() or "http://127.0.0.1:8502"
-    return base.rstrip("/") + "/index.html"
+    return load_settings().data_docs_url.rstrip("/") + "/index.html"
 
 
 def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.MetadataValue]:
