@@ -9,7 +9,6 @@ file; the next render (a reload) reads the new one.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ class SnapshotMissing(Exception):
 
 def snapshot_path() -> Path:
     """FLYWHEEL_EXPLORER_SNAPSHOT, else the published file of the settings."""
-    return Path(os.environ.get("FLYWHEEL_EXPLORER_SNAPSHOT") or load_settings().published_path)
+    return load_settings().explorer_snapshot_path
 
 
 @dataclass

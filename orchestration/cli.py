@@ -520,9 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_demo = sub.add_parser("demo", help="generate demo landing data and run the pipeline")
-    p_demo.add_argument(
-        "--orders", type=int, default=int(os.environ.get("FLYWHEEL_DEMO_ORDERS", "30000"))
-    )
+    p_demo.add_argument("--orders", type=int, default=load_settings().demo_orders)
     p_demo.add_argument(
         "--fresh", action="store_true", help="regenerate landing data and start a new warehouse"
     )

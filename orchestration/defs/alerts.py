@@ -20,7 +20,6 @@ lib/metric_alerts.route_targets).
 """
 
 import json
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -31,17 +30,20 @@ from orchestration.lib.metric_alerts import DATA_ROUTE, Outbox, evaluate_snapsho
 from orchestration.lib.settings import load_settings
 
 INTERVAL_S = 30
-# Without a cursor (first tick ever) only this recent history is alerted.
-LOOKBACK_S = int(os.environ.get("FLYWHEEL_ALERT_LOOKBACK_MINUTES", "60")) * 60
+
+
+def _lookback_s() -> int:
+    """Without a cursor (first tick ever) only this recent history is alerted."""
+    return load_settings().alert_lookback_minutes * 60
 
 
 def _ui_link(run_id: str) -> str:
-    base = os.environ.get("FLYWHEEL_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/")
+    base = load_settings().dagster_url.rstrip("/")
     return f"{base}/runs/{run_id}"
 
 
 def _outbox() -> Outbox:
-    return Outbox(outbox_path(load_settings().data_dir))
+    return Outbox(outbox_path(load_settings()))
 
 
 def _deliver(context, box: Outbox) -> str:
@@ -61,7 +63,7 @@ def _deliver(context, box: Outbox) -> str:
 
 
 def _min_severity() -> str:
-    return os.environ.get("FLYWHEEL_ALERT_MIN_SEVERITY", "warn").strip().lower()
+    return load_settings().alert_min_severity
 
 
 def check_alert(evaluation, run_id: str) -> Alert:
@@ -102,7 +104,7 @@ def quality_check_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     state = (
         json.loads(context.cursor)
         if context.cursor
-        else {"after": time.time() - LOOKBACK_S, "seen": []}
+        else {"after": time.time() - _lookback_s(), "seen": []}
     )
     seen = list(state["seen"])
     records = context.instance.get_run_records(

@@ -15,8 +15,6 @@ itself, because store directors want minutes-fresh numbers.
 This module's `defs` (assets, jobs, schedules) is merged in definitions.py.
 """
 
-import os
-
 import dagster as dg
 from dagster_dbt import build_dbt_asset_selection, get_asset_key_for_model
 
@@ -25,12 +23,15 @@ from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
 from orchestration.defs.transform import bi_snapshot, flywheel_dbt
 from orchestration.lib.callbacks import export_callbacks, live_path, publish_live
 from orchestration.lib.publish import publish_restricted
+from orchestration.lib.settings import load_settings
 
 CALLBACK_EXPORT = dg.AssetKey(["restricted", "callback_export"])
 STORE_LIVE = dg.AssetKey(["published", "cx_store_live"])
-TIMEZONE = os.environ.get("FLYWHEEL_TIMEZONE", "").strip() or "UTC"
-# Opening hours: every 15 minutes from 08:00 to 21:45 in FLYWHEEL_TIMEZONE.
-STORE_CRON = os.environ.get("FLYWHEEL_CX_STORE_CRON", "").strip() or "*/15 8-21 * * *"
+# Schedules need these when the definitions are built, so they are read at import.
+_SETTINGS = load_settings()
+TIMEZONE = _SETTINGS.timezone
+# Opening hours by default: every 15 minutes from 08:00 to 21:45 in FLYWHEEL_TIMEZONE.
+STORE_CRON = _SETTINGS.cx_store_cron
 
 
 @dg.asset(

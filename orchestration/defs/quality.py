@@ -10,19 +10,17 @@
 The sensors in defs/alerts.py turn failed checks into alerts.
 """
 
-import os
-
 import dagster as dg
 
+from orchestration.defs.resources import DUCKDB_POOL as POOL
+from orchestration.defs.resources import WarehouseResource
 from orchestration.lib import quality
-from orchestration.lib.settings import load_settings
-from orchestration.lib.warehouse import bootstrap, connect, writer_lock
+from orchestration.lib.settings import Settings
 
 RAW_LEADS = dg.AssetKey(["raw", "leads"])
 LEAD_VERDICTS = dg.AssetKey(["quality", "lead_verdicts"])
 LEAD_GATE_BLOCKING = "lead_gate_blocking"
 LEAD_GATE_WARNINGS = "lead_gate_warnings"
-from orchestration.defs.resources import DUCKDB_POOL as POOL  # noqa: E402
 
 
 def _failures_md(outcomes: list[quality.RuleOutcome]) -> str:
@@ -40,13 +38,14 @@ def _failures_md(outcomes: list[quality.RuleOutcome]) -> str:
     return "\n".join(lines)
 
 
-def data_docs_url() -> str:
+def data_docs_url(settings: Settings) -> str:
     """Where `make gx-docs` serves the Data Docs site (FLYWHEEL_DATA_DOCS_URL overrides)."""
-    base = os.environ.get("FLYWHEEL_DATA_DOCS_URL", "").strip() or "http://127.0.0.1:8502"
-    return base.rstrip("/") + "/index.html"
+    return settings.data_docs_url.rstrip("/") + "/index.html"
 
 
-def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.MetadataValue]:
+def gate_metadata(
+    result: quality.GateResult, severity: str, settings: Settings
+) -> dict[str, dg.MetadataValue]:
     """Figures shown on the check in the UI; the alert sensor reads alert_title/alert_text."""
     items = result.blocking_failures if severity == quality.BLOCKING else result.warnings
     meta: dict[str, dg.MetadataValue] = {
@@ -56,7 +55,7 @@ def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.Met
         "flagged_by_expectation": dg.MetadataValue.json(result.flagged_by_expectation),
         "failed_rules": dg.MetadataValue.int(len(items)),
         "failures": dg.MetadataValue.md(_failures_md(items)),
-        "thresholds_file": dg.MetadataValue.path(str(quality.expectations_dir(load_settings()))),
+        "thresholds_file": dg.MetadataValue.path(str(quality.expectations_dir(settings))),
     }
     rules = {o.rule for o in result.outcomes if o.severity == severity}
     for rule in sorted(rules):
@@ -66,7 +65,7 @@ def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.Met
     if result.data_docs_index:
         # A browser does not follow a file:// link from the UI: the site over http
         # (make gx-docs serves it), and the file for those on the machine.
-        meta["data_docs"] = dg.MetadataValue.url(data_docs_url())
+        meta["data_docs"] = dg.MetadataValue.url(data_docs_url(settings))
         meta["data_docs_file"] = dg.MetadataValue.path(
             result.data_docs_index.removeprefix("file://")
         )
@@ -78,7 +77,11 @@ def gate_metadata(result: quality.GateResult, severity: str) -> dict[str, dg.Met
 
 
 def gate_check_result(
-    result: quality.GateResult, check_name: str, severity: str, asset_key: dg.AssetKey | None = None
+    result: quality.GateResult,
+    check_name: str,
+    severity: str,
+    settings: Settings,
+    asset_key: dg.AssetKey | None = None,
 ) -> dg.AssetCheckResult:
     """One check result per severity: blocking rules -> ERROR, warnings -> WARN."""
     items = result.blocking_failures if severity == quality.BLOCKING else result.warnings
@@ -90,19 +93,13 @@ def gate_check_result(
         if severity == quality.BLOCKING
         else dg.AssetCheckSeverity.WARN,
         description=result.summary(severity)[:4000],
-        metadata=gate_metadata(result, severity),
+        metadata=gate_metadata(result, severity, settings),
     )
 
 
-def _run_gate(feed: str, run_id: str) -> quality.GateResult:
-    settings = load_settings()
-    with writer_lock(settings):
-        con = connect(settings)
-        try:
-            bootstrap(con)
-            return quality.run_suite(con, settings, feed, run_id)
-        finally:
-            con.close()
+def _run_gate(warehouse: WarehouseResource, feed: str, run_id: str, log) -> quality.GateResult:
+    with warehouse.session(log=log) as con:
+        return quality.run_suite(con, warehouse.settings(), feed, run_id)
 
 
 def _progress(result: quality.GateResult) -> str:
@@ -144,8 +141,11 @@ def _progress(result: quality.GateResult) -> str:
         ),
     ],
 )
-def lead_verdicts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    result = _run_gate("leads", context.run_id)
+def lead_verdicts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = warehouse.settings()
+    result = _run_gate(warehouse, "leads", context.run_id, context.log.info)
     context.log.info(_progress(result))
     for o in result.blocking_failures:
         context.log.error(o.message)
@@ -159,8 +159,8 @@ def lead_verdicts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "invalid_share_by_channel": dg.MetadataValue.json(result.figures("invalid_share")),
         },
         check_results=[
-            gate_check_result(result, LEAD_GATE_BLOCKING, quality.BLOCKING),
-            gate_check_result(result, LEAD_GATE_WARNINGS, quality.WARNING),
+            gate_check_result(result, LEAD_GATE_BLOCKING, quality.BLOCKING, settings),
+            gate_check_result(result, LEAD_GATE_WARNINGS, quality.WARNING, settings),
         ],
     )
 
@@ -193,15 +193,16 @@ def suite_check(feed: str) -> dg.AssetChecksDefinition:
         ],
         pool=POOL,
     )
-    def _check(context: dg.AssetCheckExecutionContext):
-        result = _run_gate(feed, context.run.run_id)
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        settings = warehouse.settings()
+        result = _run_gate(warehouse, feed, context.run.run_id, context.log.info)
         context.log.info(_progress(result))
         for o in result.blocking_failures:
             context.log.error(o.message)
         for o in result.warnings:
             context.log.warning(o.message)
-        yield gate_check_result(result, checkpoint, quality.BLOCKING, asset_key)
-        yield gate_check_result(result, warnings_name, quality.WARNING, asset_key)
+        yield gate_check_result(result, checkpoint, quality.BLOCKING, settings, asset_key)
+        yield gate_check_result(result, warnings_name, quality.WARNING, settings, asset_key)
 
     return _check
 

@@ -3,7 +3,7 @@ the published folder from the published snapshot, on the 2nd after the daily run
 
 import dagster as dg
 
-from orchestration.lib.settings import load_settings
+from orchestration.defs.resources import WarehouseResource
 
 REPORT_JOB = "monthly_report_job"
 
@@ -12,10 +12,10 @@ REPORT_JOB = "monthly_report_job"
     description="Writes published/reports/flywheel-report-YYYY-MM.html for the last complete "
     "month from the published snapshot (tree, why the main metrics moved, channels, CX)."
 )
-def write_monthly_report(context: dg.OpExecutionContext) -> str:
+def write_monthly_report(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> str:
     from explorer import report  # Streamlit-free; imported when the job runs
 
-    s = load_settings()
+    s = warehouse.settings()
     path = report.write(s.published_path, s.currency)
     context.log.info(f"Monthly report written: {path}")
     context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})

@@ -16,7 +16,14 @@ DUCKDB_POOL = "duckdb_writer"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Settings come from FLYWHEEL_* environment variables (dbt reads the same ones)."""
+    """The one place assets, checks and ops get their settings, and their connection.
+
+    It has no config fields of its own: every setting is a FLYWHEEL_* environment
+    variable, declared and read in orchestration.lib.settings (dbt, the CLI and the
+    explorer read the same ones), so the UI and the environment cannot disagree.
+    Sensors and schedules, which Dagster evaluates without asset resources, call
+    load_settings() themselves.
+    """
 
     def settings(self) -> Settings:
         return load_settings()

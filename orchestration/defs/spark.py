@@ -17,7 +17,6 @@ FLYWHEEL_ENGINE when definitions load. The asset keys are the same on both
 engines, so jobs, the CX selections, schedules and sensors are unchanged.
 """
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,7 +109,7 @@ def flywheel_dbt_spark(
     """dbt build on Spark (target spark), then the outputs mirrored into the working DuckDB file."""
     settings = warehouse.settings()
     args = ["build", "--target", "spark"]
-    if os.environ.get("FLYWHEEL_SPARK_SKIP_UNIT_TESTS", "1").strip() != "0":
+    if settings.spark_skip_unit_tests:
         # dbt unit tests are engine-independent logic checks, run on DuckDB (make test).
         args += ["--exclude-resource-type", "unit_test"]
     with warehouse.lock(log=context.log.info), spark_engine.dbt_environment(settings):

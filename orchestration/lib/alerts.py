@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import smtplib
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from orchestration.lib import contact_data
+from orchestration.lib.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,8 @@ class SmtpTarget:
 Target = WebhookTarget | SmtpTarget
 
 
-def targets_from_env(env: dict[str, str] | None = None) -> list[Target]:
-    """Alert targets configured by environment variables (none configured: no targets).
+def alert_targets(settings: Settings) -> list[Target]:
+    """The default alert targets of the settings (none configured: no targets).
 
     FLYWHEEL_ALERT_WEBHOOK_URL          Slack-compatible incoming webhook
     FLYWHEEL_ALERT_SMTP_HOST / _PORT    SMTP server (port default 25)
@@ -150,35 +151,32 @@ def targets_from_env(env: dict[str, str] | None = None) -> list[Target]:
     FLYWHEEL_ALERT_SMTP_USER / _PASSWORD / _STARTTLS (true|false)
     FLYWHEEL_ALERT_TIMEOUT_SECONDS      per target (default 10)
     """
-    env = dict(os.environ if env is None else env)
-
-    def get(name: str, default: str = "") -> str:
-        return env.get(name, "").strip() or default
-
-    timeout = float(get("FLYWHEEL_ALERT_TIMEOUT_SECONDS", str(DEFAULT_TIMEOUT_S)))
+    timeout = settings.alert_timeout_s
     targets: list[Target] = []
-    url = get("FLYWHEEL_ALERT_WEBHOOK_URL")
-    if url:
-        targets.append(WebhookTarget(url=url, timeout_s=timeout))
-    host = get("FLYWHEEL_ALERT_SMTP_HOST")
-    to = [a.strip() for a in get("FLYWHEEL_ALERT_SMTP_TO").split(",") if a.strip()]
-    if host and to:
+    if settings.alert_webhook_url:
+        targets.append(WebhookTarget(url=settings.alert_webhook_url, timeout_s=timeout))
+    host = settings.alert_smtp_host
+    if host and settings.alert_smtp_to:
         targets.append(
             SmtpTarget(
                 host=host,
-                port=int(get("FLYWHEEL_ALERT_SMTP_PORT", "25")),
-                sender=get("FLYWHEEL_ALERT_SMTP_FROM", "flywheel@localhost"),
-                recipients=tuple(to),
-                user=get("FLYWHEEL_ALERT_SMTP_USER"),
-                password=get("FLYWHEEL_ALERT_SMTP_PASSWORD"),
-                starttls=get("FLYWHEEL_ALERT_SMTP_STARTTLS", "false").lower()
-                in ("1", "true", "yes"),
+                port=settings.alert_smtp_port,
+                sender=settings.alert_smtp_from,
+                recipients=settings.alert_smtp_to,
+                user=settings.alert_smtp_user,
+                password=settings.alert_smtp_password,
+                starttls=settings.alert_smtp_starttls,
                 timeout_s=timeout,
             )
         )
     elif host:
         log.warning("FLYWHEEL_ALERT_SMTP_HOST is set but FLYWHEEL_ALERT_SMTP_TO is empty: no email")
     return targets
+
+
+def targets_from_env(env: Mapping[str, str] | None = None) -> list[Target]:
+    """alert_targets of the settings in `env` (the process environment by default)."""
+    return alert_targets(load_settings(env))
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,17 @@ builds staging -> intermediate -> marts and where publish reads the marts from:
 
 from __future__ import annotations
 
-import os
+from orchestration.lib.settings import ENGINES, SettingError, load_settings
 
-ENGINES = ("duckdb", "spark")
-DEFAULT_ENGINE = "duckdb"
+__all__ = ["ENGINES", "EngineError", "dbt_target", "engine", "is_spark"]
 
-
-class EngineError(ValueError):
-    pass
+# A bad FLYWHEEL_ENGINE is reported by load_settings(), naming the variable.
+EngineError = SettingError
 
 
 def engine() -> str:
     """The configured engine; an unknown value is an error, not a silent fallback."""
-    value = os.environ.get("FLYWHEEL_ENGINE", "").strip().lower() or DEFAULT_ENGINE
-    if value not in ENGINES:
-        raise EngineError(f"FLYWHEEL_ENGINE={value!r}: expected one of {', '.join(ENGINES)}")
-    return value
+    return load_settings().engine
 
 
 def is_spark() -> bool:
@@ -37,7 +32,4 @@ def is_spark() -> bool:
 
 def dbt_target() -> str:
     """The dbt target of profiles.yml for the engine (FLYWHEEL_DBT_TARGET overrides)."""
-    override = os.environ.get("FLYWHEEL_DBT_TARGET", "").strip()
-    if override:
-        return override
-    return "spark" if is_spark() else "dev"
+    return load_settings().dbt_target_name

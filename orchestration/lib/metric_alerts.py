@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import sqlite3
 import time
 import urllib.parse
@@ -29,47 +28,38 @@ from pathlib import Path
 
 from orchestration.lib.alerts import (
     Alert,
-    SmtpTarget,
     Target,
     WebhookTarget,
+    alert_targets,
     send_alert,
-    targets_from_env,
 )
+from orchestration.lib.settings import Settings, load_settings
 
 DATA_ROUTE = "data"
-DEFAULT_EXPLORER_URL = "http://127.0.0.1:8501"
-DEFAULT_RETRY_BASE_S = 30.0
 MAX_RETRY_S = 3600.0
 LEASE_S = 120.0  # a claimed delivery is left alone this long by other ticks
-DEFAULT_MAX_QUARANTINE_SHARE = 0.05
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
 
 
 # --- routes ------------------------------------------------------------------
 
 
-def route_targets(route: str, env: dict[str, str] | None = None) -> list[Target]:
+def route_targets(route: str, settings: Settings | None = None) -> list[Target]:
     """Where a route's alerts go: FLYWHEEL_ALERT_ROUTE_<ROUTE>_WEBHOOK_URL and/or
     FLYWHEEL_ALERT_ROUTE_<ROUTE>_SMTP_TO (the SMTP server is the shared
     FLYWHEEL_ALERT_SMTP_*); a route with neither uses the default targets
     (FLYWHEEL_ALERT_WEBHOOK_URL, FLYWHEEL_ALERT_SMTP_*)."""
-    env = dict(os.environ if env is None else env)
-    defaults = targets_from_env(env)
-    prefix = f"FLYWHEEL_ALERT_ROUTE_{route.upper()}_"
+    settings = load_settings() if settings is None else settings
+    defaults = alert_targets(settings)
+    routed = settings.alert_routes.get(route.upper(), {})
     own: list[Target] = []
-    url = env.get(prefix + "WEBHOOK_URL", "").strip()
-    timeout = float(env.get("FLYWHEEL_ALERT_TIMEOUT_SECONDS", "").strip() or 10)
+    url = routed.get("WEBHOOK_URL", "")
     if url:
-        own.append(WebhookTarget(url=url, timeout_s=timeout))
-    to = [a.strip() for a in env.get(prefix + "SMTP_TO", "").split(",") if a.strip()]
-    if to and env.get("FLYWHEEL_ALERT_SMTP_HOST", "").strip():
+        own.append(WebhookTarget(url=url, timeout_s=settings.alert_timeout_s))
+    to = tuple(a.strip() for a in routed.get("SMTP_TO", "").split(",") if a.strip())
+    if to and settings.alert_smtp_host:
         # the shared server with its login and STARTTLS, whether or not _TO is set
-        server = targets_from_env({**env, "FLYWHEEL_ALERT_SMTP_TO": to[0]})
-        smtp = next(t for t in server if isinstance(t, SmtpTarget))
-        own.append(replace(smtp, recipients=tuple(to)))
+        (smtp,) = alert_targets(replace(settings, alert_webhook_url="", alert_smtp_to=to))
+        own.append(smtp)
     return own or defaults
 
 
@@ -100,9 +90,7 @@ class Outbox:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.retry_base_s = (
-            float(_env("FLYWHEEL_ALERT_RETRY_BASE_SECONDS", str(DEFAULT_RETRY_BASE_S)))
-            if retry_base_s is None
-            else retry_base_s
+            load_settings().alert_retry_base_s if retry_base_s is None else retry_base_s
         )
         with self._connect() as con:
             con.execute(
@@ -258,8 +246,9 @@ class Outbox:
             ]
 
 
-def outbox_path(data_dir: Path) -> Path:
-    return Path(_env("FLYWHEEL_ALERT_OUTBOX", str(Path(data_dir) / "alerts" / "outbox.sqlite")))
+def outbox_path(settings: Settings) -> Path:
+    """FLYWHEEL_ALERT_OUTBOX, else alerts/outbox.sqlite in the data folder."""
+    return settings.alert_outbox_path
 
 
 # --- what a metric alert says ------------------------------------------------
@@ -476,9 +465,10 @@ def evaluate_snapshot(
     max_quarantine_share: float | None = None,
 ) -> list[Queued]:
     """The alerts of a published snapshot (a connection to it), with their routes."""
-    explorer = explorer_url or _env("FLYWHEEL_EXPLORER_URL", DEFAULT_EXPLORER_URL)
+    settings = load_settings()
+    explorer = explorer_url or settings.explorer_url
     max_share = (
-        float(_env("FLYWHEEL_ALERT_MAX_QUARANTINE_SHARE", str(DEFAULT_MAX_QUARANTINE_SHARE)))
+        settings.alert_max_quarantine_share
         if max_quarantine_share is None
         else max_quarantine_share
     )

@@ -437,10 +437,10 @@ KILL_POINTS = (
 )
 
 
-def _kill_point(name: str) -> None:
+def _kill_point(name: str, settings: Settings) -> None:
     """Fault injection for the crash test: with FLYWHEEL_TEST_KILL_AT=<name> the run's
     whole process group dies here by SIGKILL, as under an OOM kill or a container stop."""
-    if os.environ.get("FLYWHEEL_TEST_KILL_AT") == name:
+    if settings.test_kill_at == name:
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
@@ -488,7 +488,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     finally:
         con.execute("detach pub")
     os.chmod(tmp, 0o644)
-    _kill_point("snapshot_written")
+    _kill_point("snapshot_written", settings)
 
     # 2. audit the file as written, before the swap: a failure leaves the old snapshot.
     # The audit reads the whole file in a DuckDB instance of its own: without the run's
@@ -521,12 +521,12 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
                 f"not publishing: {out.name} holds {n} rows, the warehouse {expected[t][0]}"
             )
     restricted_tmp = write_restricted(con, settings)
-    _kill_point("exports_written")
+    _kill_point("exports_written", settings)
 
     # 3. publish: each swap is one atomic rename.
     os.replace(tmp, target)
     _fsync_dir(target.parent)
-    _kill_point("duckdb_swapped")
+    _kill_point("duckdb_swapped", settings)
     link_tmp = target.parent / f".parquet.link.{safe_run}"
     link_tmp.unlink(missing_ok=True)
     link_tmp.symlink_to(version_dir.name)
@@ -534,7 +534,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         shutil.rmtree(parquet_root)  # an old plain folder from a manual copy
     os.replace(link_tmp, parquet_root)
     _fsync_dir(target.parent)
-    _kill_point("parquet_swapped")
+    _kill_point("parquet_swapped", settings)
     restricted = swap_restricted(restricted_tmp, settings)
     keep = {version_dir.name} | ({previous_version} if previous_version else set())
     cleaned += _prune_parquet_versions(target.parent, keep)

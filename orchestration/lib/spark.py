@@ -69,9 +69,9 @@ def table_dir(settings: Settings, schema: str, table: str) -> Path:
     return spark_warehouse_dir(settings) / f"{schema}.db" / table
 
 
-def mirror_max_rows() -> int:
+def mirror_max_rows(settings: Settings) -> int:
     """Outputs up to this many rows in total are mirrored into DuckDB (and the BI DuckDB file)."""
-    return int(os.environ.get("FLYWHEEL_SPARK_MIRROR_MAX_ROWS", "").strip() or 50_000_000)
+    return settings.spark_mirror_max_rows
 
 
 # ---------------------------------------------------------------- lake export
@@ -241,8 +241,8 @@ def mirror_outputs(
                 found[f"{schema}.{name}"] = folder
     counts = {qualified: count_rows(con, folder) for qualified, folder in found.items()}
     total = sum(counts.values())
-    if total > mirror_max_rows():
-        msg = f"{total:,} rows > FLYWHEEL_SPARK_MIRROR_MAX_ROWS={mirror_max_rows():,}: not mirrored into DuckDB"
+    if total > mirror_max_rows(settings):
+        msg = f"{total:,} rows > FLYWHEEL_SPARK_MIRROR_MAX_ROWS={mirror_max_rows(settings):,}: not mirrored into DuckDB"
         log(msg)
         return MirrorResult(counts, False, msg)
     for schema in {q.split(".")[0] for q in found}:

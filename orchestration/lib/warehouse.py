@@ -93,7 +93,7 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     # DuckDB's own file lock can outlive our writer lock: a dbt subprocess orphaned by a
     # killed run keeps the file until it finishes. Wait for it (same timeout) instead of failing.
-    deadline = time.monotonic() + float(os.environ.get("FLYWHEEL_LOCK_TIMEOUT_S", "900"))
+    deadline = time.monotonic() + settings.lock_timeout_s
     announced = False
     while True:
         try:
@@ -196,7 +196,7 @@ def writer_lock(settings: Settings, timeout_s: float | None = None, log=print):
     FLYWHEEL_LOCK_TIMEOUT_S (default 900 s).
     """
     if timeout_s is None:
-        timeout_s = float(os.environ.get("FLYWHEEL_LOCK_TIMEOUT_S", "900"))
+        timeout_s = settings.lock_timeout_s
     path = settings.data_dir / ".warehouse.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+")

@@ -23,6 +23,7 @@ from dagster._core.events import DagsterEventType
 
 from orchestration.defs import alerts as alert_defs
 from orchestration.defs import quality as quality_defs
+from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.feeds import FEEDS
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import bootstrap, connect
@@ -34,6 +35,17 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 CHANNELS = ["paid_search", "social", "referral"]
 PENDING: list[dict] = []  # the leads the stub raw/leads asset lands on its next run
 STAGED_RUNS: list[str] = []
+SETTINGS: list[Settings] = []  # the settings of the current test (a seeds folder of its own)
+
+
+class FixedWarehouse(WarehouseResource):
+    """The warehouse resource with the test's settings instead of the environment's."""
+
+    def settings(self) -> Settings:
+        return SETTINGS[-1]
+
+
+RESOURCES = {"warehouse": FixedWarehouse()}
 
 
 # --- receivers ---------------------------------------------------------------
@@ -97,7 +109,7 @@ def settings(tmp_path, monkeypatch) -> Settings:
     s = dataclasses.replace(
         Settings(landing_dir=tmp_path / "landing", data_dir=tmp_path / "data"), seeds_dir=seeds
     )
-    monkeypatch.setattr(quality_defs, "load_settings", lambda: s)
+    SETTINGS[:] = [s]
     PENDING.clear()
     STAGED_RUNS.clear()
     return s
@@ -169,7 +181,7 @@ def test_blocking_failure_alerts_then_clean_batch_passes(settings, receivers, tm
         _lead(i, now, email=None, phone="n/a") if i % 3 == 1 and i < 36 else _lead(i, now)
         for i in range(60)
     ]
-    bad = dg.materialize(assets, instance=instance, raise_on_error=False)
+    bad = dg.materialize(assets, instance=instance, resources=RESOURCES, raise_on_error=False)
     assert not bad.success
     assert STAGED_RUNS == []  # the lead-dependent model was stopped
     evals = {e.check_name: e for e in bad.get_asset_check_evaluations()}
@@ -217,7 +229,7 @@ def test_blocking_failure_alerts_then_clean_batch_passes(settings, receivers, tm
 
     # A clean batch afterwards passes and reaches the staged model; no new check alert.
     PENDING[:] = [_lead(100 + i, now) for i in range(60)]
-    good = dg.materialize(assets, instance=instance, raise_on_error=False)
+    good = dg.materialize(assets, instance=instance, resources=RESOURCES, raise_on_error=False)
     assert good.success
     assert STAGED_RUNS == [good.run_id]
     ctx2 = dg.build_sensor_context(instance=instance, cursor=ctx.cursor)
@@ -231,6 +243,7 @@ def test_definitions_load_with_sensors_and_checks():
         assets=quality_defs.assets,
         asset_checks=quality_defs.asset_checks,
         sensors=alert_defs.sensors,
+        resources={"warehouse": WarehouseResource()},
     )
     repo = defs.get_repository_def()
     assert {s.name for s in repo.sensor_defs} == {

@@ -118,9 +118,7 @@ def test_the_collapse_reaches_marketing_once_even_after_three_ticks_down(shop):
         cursor = _tick(cursor)
     assert hooks.refused.get("marketing", 0) >= 3
     assert not hooks.received.get("marketing")
-    pending = [
-        r for r in Outbox(outbox_path(load_settings().data_dir)).rows() if r["status"] == "pending"
-    ]
+    pending = [r for r in Outbox(outbox_path(load_settings())).rows() if r["status"] == "pending"]
     assert pending and all(r["route"] == "marketing" for r in pending)
     assert all(r["attempts"] == 3 and "503" in r["last_error"] for r in pending)
 
@@ -138,7 +136,7 @@ def test_the_collapse_reaches_marketing_once_even_after_three_ticks_down(shop):
     assert f"- channel {channel}: cpql " in text
     assert "Explorer: http://explorer.test/why?metric=cpql&grain=month&period=2026-09-01" in text
     # every alert keeps its own key once; no delivery is left
-    rows = Outbox(outbox_path(load_settings().data_dir)).rows()
+    rows = Outbox(outbox_path(load_settings())).rows()
     assert {r["status"] for r in rows} == {"delivered"}
     assert len({(r["alert_key"], r["route"], r["target"]) for r in rows}) == len(rows)
 

@@ -73,7 +73,8 @@ def test_lake_export_and_mirror(tmp_path, monkeypatch):
         assert mirrored.mirrored and mirrored.tables == {"marts.dim_stores": 1}
         assert con.execute("select region from marts.dim_stores").fetchall() == [("North",)]
         monkeypatch.setenv("FLYWHEEL_SPARK_MIRROR_MAX_ROWS", "0")
-        assert not spark_engine.mirror_outputs(con, settings, log=lambda _m: None).mirrored
+        at_most_0 = load_settings()
+        assert not spark_engine.mirror_outputs(con, at_most_0, log=lambda _m: None).mirrored
     finally:
         con.close()
 
