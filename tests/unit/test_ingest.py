@@ -1,5 +1,6 @@
 """Ingestion rules on files written by hand; every expected figure is counted in a comment."""
 
+import dataclasses
 import gzip
 import json
 import os
@@ -12,6 +13,7 @@ import pytest
 
 from orchestration.lib.feeds import FEEDS
 from orchestration.lib.ingest import count_lines, discover, ingest_feed, match_columns
+from orchestration.lib.settings import load_settings
 from tests.unit.conftest import write
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,sales_channel,store_id,fulfilment,promised_at,delivered_at,currency"
@@ -240,6 +242,9 @@ def test_registered_file_is_not_read_again_unless_it_changed(env, monkeypatch):
         f.outcome for f in ingest_feed(con, settings, "orders", "r4", log=lambda m: None).files
     ] == ["skipped"]
     monkeypatch.setenv("FLYWHEEL_INGEST_REHASH", "1")
+    # the setting as a run started now reads it
+    settings = dataclasses.replace(settings, ingest_rehash=load_settings().ingest_rehash)
+    assert settings.ingest_rehash
     rehashed = ingest_feed(con, settings, "orders", "r5", log=lambda m: None)
     assert [f.outcome for f in rehashed.files] == ["loaded"]
     assert con.execute("select customer_id from raw.orders").fetchall() == [("c3",)]

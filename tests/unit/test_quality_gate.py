@@ -262,6 +262,8 @@ def test_thresholds_come_from_the_suite_file_and_env(settings, monkeypatch):
     assert spec.thresholds["invalid_share_max"] == 0.05
     monkeypatch.setenv("FLYWHEEL_GATE_INVALID_SHARE_MAX", "0.2")
     monkeypatch.setenv("FLYWHEEL_GATE_LEADS_DUPLICATE_WINDOW_DAYS", "7")
+    # the overrides as a run started now reads them
+    settings = dataclasses.replace(settings, gate_overrides=load_settings().gate_overrides)
     spec = quality.load_suite("leads_gate", settings)
     assert spec.thresholds["invalid_share_max"] == 0.2
     assert spec.thresholds["duplicate_window_days"] == 7

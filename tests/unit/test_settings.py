@@ -27,10 +27,6 @@ from orchestration.lib.settings import (
 )
 
 SETTINGS_MODULE = Path("orchestration/lib/settings.py")
-# Converted after the package split (wt-qi turns these two into packages): they
-# still read FLYWHEEL_GZIP_MAX_RATIO, FLYWHEEL_INGEST_REHASH,
-# FLYWHEEL_EXPECTATIONS_DIR, FLYWHEEL_GATE_* and FLYWHEEL_GATE_NOW themselves.
-NOT_YET_CONVERTED = {Path("orchestration/lib/ingest.py"), Path("orchestration/lib/quality.py")}
 # FLYWHEEL_* names the docs mention that are not settings of the pipeline.
 DOCUMENTED_ELSEWHERE: set[str] = set()
 
@@ -132,18 +128,16 @@ def test_only_the_settings_module_reads_flywheel_variables():
     found = {
         f"{path}:{line}"
         for path in python_files()
-        if path != SETTINGS_MODULE and path not in NOT_YET_CONVERTED
+        if path != SETTINGS_MODULE
         for line in env_reads((PROJECT_ROOT / path).read_text())
     }
     assert found == set(), "read these through orchestration.lib.settings instead"
 
 
-def test_the_scan_sees_the_settings_module_and_the_unconverted_files():
+def test_the_scan_sees_the_settings_module():
     # The scan must see what it is there to find: load_settings() loops over
-    # os.environ for the prefix families; ingest.py reads two variables (lines of
-    # GZIP_MAX_RATIO and FLYWHEEL_INGEST_REHASH).
+    # os.environ for the prefix families.
     assert env_reads((PROJECT_ROOT / SETTINGS_MODULE).read_text())
-    assert len(env_reads((PROJECT_ROOT / "orchestration/lib/ingest.py").read_text())) == 2
 
 
 def test_the_scan_catches_a_planted_read(tmp_path):

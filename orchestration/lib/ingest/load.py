@@ -104,7 +104,7 @@ def ingest_file(
     rel = path.relative_to(settings.landing_dir).as_posix()
     fmt = file_format(path)
     assert fmt is not None
-    unchanged, mtime_ns = _registered_unchanged(con, feed, rel, path)
+    unchanged, mtime_ns = _registered_unchanged(con, feed, rel, path, settings.ingest_rehash)
     if unchanged:
         return FileReport(feed.name, rel, "skipped", "already registered (same size and time)")
     digest, size = content_hash(path)
@@ -235,7 +235,7 @@ def _ingest_content(
     con.execute(_stage_ddl(feed))
     if fmt in ("csv", "csv.gz"):
         try:
-            report.physical_lines = count_lines(path, fmt)
+            report.physical_lines = count_lines(path, fmt, settings.gzip_max_ratio)
         except (IngestError, OSError, EOFError) as exc:  # zip bomb, corrupt gzip
             report.outcome, report.reason = "rejected", f"{rel}: {exc}"
             return

@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import csv
 import gzip
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,6 @@ from orchestration.lib.feeds import Feed
 CSV_FIELD_LIMIT = 10 * 1024 * 1024
 # A .csv.gz that inflates beyond this ratio (plus a small allowance) is refused
 # as a likely zip bomb; real CSV compresses 5-15x.
-GZIP_MAX_RATIO = int(os.environ.get("FLYWHEEL_GZIP_MAX_RATIO", "100"))
 GZIP_ALLOWANCE = 64 * 1024 * 1024
 csv.field_size_limit(CSV_FIELD_LIMIT)  # the fallback parser accepts what read_csv accepts
 
@@ -44,15 +42,15 @@ def _open_binary(path: Path, fmt: str):
     return gzip.open(path, "rb") if fmt == "csv.gz" else open(path, "rb")
 
 
-def count_lines(path: Path, fmt: str) -> int:
+def count_lines(path: Path, fmt: str, gzip_max_ratio: int = 100) -> int:
     """Physical lines, counting a last line without a newline.
 
     For .csv.gz this is also the zip-bomb guard: inflating stops once the
-    output exceeds GZIP_MAX_RATIO times the compressed size.
+    output exceeds gzip_max_ratio (FLYWHEEL_GZIP_MAX_RATIO) times the compressed size.
     """
     n = 0
     last = b"\n"
-    limit = path.stat().st_size * GZIP_MAX_RATIO + GZIP_ALLOWANCE if fmt == "csv.gz" else None
+    limit = path.stat().st_size * gzip_max_ratio + GZIP_ALLOWANCE if fmt == "csv.gz" else None
     inflated = 0
     with _open_binary(path, fmt) as fh:
         while chunk := fh.read(1 << 22):
@@ -61,7 +59,7 @@ def count_lines(path: Path, fmt: str) -> int:
             inflated += len(chunk)
             if limit is not None and inflated > limit:
                 raise IngestError(
-                    f"{path.name}: inflates to more than {GZIP_MAX_RATIO}x its compressed size; "
+                    f"{path.name}: inflates to more than {gzip_max_ratio}x its compressed size; "
                     "refused as a likely zip bomb (raise FLYWHEEL_GZIP_MAX_RATIO if it is genuine)"
                 )
     if last != b"\n":

@@ -11,7 +11,6 @@ file again (for a source that rewrites files keeping size and time).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -109,10 +108,14 @@ def _register(
     )
 
 
-def _registered_unchanged(con, feed: Feed, rel: str, path: Path) -> tuple[bool, int]:
-    """(whether this path is registered with its current size and modification time, mtime_ns)."""
+def _registered_unchanged(
+    con, feed: Feed, rel: str, path: Path, rehash: bool = False
+) -> tuple[bool, int]:
+    """(whether this path is registered with its current size and modification time, mtime_ns).
+
+    rehash (FLYWHEEL_INGEST_REHASH): never trust size and time, hash every file again."""
     st = path.stat()
-    if os.environ.get("FLYWHEEL_INGEST_REHASH", "").strip() in ("1", "true", "yes"):
+    if rehash:
         return False, st.st_mtime_ns
     hit = con.execute(
         "select 1 from meta.files where feed = $feed and path = $path and size_bytes = $size"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,13 +47,12 @@ class SuiteSpec:
 
 
 def expectations_dir(settings: Settings) -> Path:
-    override = os.environ.get("FLYWHEEL_EXPECTATIONS_DIR", "").strip()
-    return Path(override) if override else settings.expectations_dir
+    return settings.expectations_dir
 
 
 def load_suite(checkpoint: str, settings: Settings, env: dict[str, str] | None = None) -> SuiteSpec:
     """Read expectations/<checkpoint>.json; FLYWHEEL_GATE_[<FEED>_]<THRESHOLD> overrides a value."""
-    env = dict(os.environ if env is None else env)
+    env = dict(settings.gate_overrides if env is None else env)
     path = expectations_dir(settings) / f"{checkpoint}.json"
     raw = json.loads(path.read_text())
     feed = raw["feed"]
@@ -127,7 +125,7 @@ def warehouse_now(settings: Settings) -> dt.datetime:
     FLYWHEEL_GATE_NOW (ISO 8601, warehouse time) pins it: for replaying a past
     batch or a demo whose data ends on a fixed date (freshness, "in the future").
     """
-    pinned = os.environ.get("FLYWHEEL_GATE_NOW", "").strip()
+    pinned = settings.gate_now.strip()
     if pinned:
         return dt.datetime.fromisoformat(pinned).replace(tzinfo=None)
     return dt.datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None, microsecond=0)
