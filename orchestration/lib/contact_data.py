@@ -1,4 +1,4 @@
-"""Contact data (emails, phone numbers, card numbers) inside free text: one detector.
+"""Contact data (emails, phone numbers, card numbers): one detector, one normalisation.
 
 The patterns live once, in dbt_project.yml (vars.contact_data_patterns), because three
 places apply them and must agree:
@@ -75,3 +75,32 @@ def contains_contact_data(text: str | None) -> bool:
 def sql_contains(column: str) -> str:
     """DuckDB SQL, true when the text column holds contact data (the audit's test)."""
     return "(" + " or ".join(f"regexp_matches({column}, '{bounded(k)}')" for k in MARKERS) + ")"
+
+
+# --- the same person: how contact data is normalised before it is compared or hashed ---
+# The rule is dbt's (macros/pii.sql: normalise_email, normalise_phone), which keys
+# identity resolution and the published *_hash columns; the quality gate's duplicate
+# check uses these renderings of it in DuckDB, so "the same phone" means one thing.
+# tests/dbt/test_contact_rules.py runs both on the same values.
+
+
+def normalised_email_sql(column: str) -> str:
+    """' Anna@Mail.RU ' and 'anna@mail.ru' are one email; blank is none."""
+    return f"nullif(lower(trim({column})), '')"
+
+
+def phone_digits_sql(column: str) -> str:
+    """The digits of a phone, '' when there is none."""
+    return f"regexp_replace(coalesce({column}, ''), '[^0-9]', '', 'g')"
+
+
+def normalised_phone_sql(column: str) -> str:
+    """Digits only; 8XXXXXXXXXX becomes 7XXXXXXXXXX and a 10-digit national number
+    gets the country prefix 7, so '+7 912 345-67-89', '8 (912) 345 67 89' and
+    '912 345 67 89' are one phone; blank is none."""
+    digits = phone_digits_sql(column)
+    return (
+        f"nullif(case when length({digits}) = 11 and substr({digits}, 1, 1) = '8'"
+        f" then concat('7', substr({digits}, 2))"
+        f" when length({digits}) = 10 then concat('7', {digits}) else {digits} end, '')"
+    )

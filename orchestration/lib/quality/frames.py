@@ -8,10 +8,12 @@ never from data; values are bound as parameters.
 
 from __future__ import annotations
 
+from orchestration.lib import contact_data
 from orchestration.lib.feeds import SCORE_RANGES
 
-# Email shape and phone plausibility, applied in DuckDB. The phone key is the
-# last 10 digits, so '+7 912 345-67-89' and '8 (912) 345 67 89' match.
+# Email shape and phone plausibility, applied in DuckDB. The keys are the normalised
+# values (contact_data, the rule dbt hashes with), so '+7 912 345-67-89' and
+# '8 (912) 345 67 89' are one phone here as in identity resolution.
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
@@ -31,13 +33,15 @@ def _contact_keys(alias: str) -> str:
     # Keys are 64-bit hashes of the normalised values: the duplicate windows then sort
     # integers, not strings (about half the time at 10M leads). A false duplicate needs
     # a hash collision: odds about 3 in a million across 10M distinct contacts.
-    digits = f"regexp_replace(coalesce({alias}.phone, ''), '[^0-9]', '', 'g')"
+    email = contact_data.normalised_email_sql(f"{alias}.email")
+    digits = contact_data.phone_digits_sql(f"{alias}.phone")
+    phone = contact_data.normalised_phone_sql(f"{alias}.phone")
     return f"""
-        case when regexp_full_match(lower(trim({alias}.email)), '{EMAIL_PATTERN}')
-             then hash(lower(trim({alias}.email))) end as email_key,
+        case when regexp_full_match({email}, '{EMAIL_PATTERN}')
+             then hash({email}) end as email_key,
         case when length({digits}) between 10 and 15
               and {digits} <> repeat(left({digits}, 1), length({digits}))
-             then hash(right({digits}, 10)) end as phone_key"""
+             then hash({phone}) end as phone_key"""
 
 
 def _occurrences_cte(feed: str, key: str) -> str:
