@@ -8,7 +8,7 @@ metrics_available as (
     select * from {{ ref('int_metrics_available') }}
 ),
 
-{#- Each tree metric with its seeds/metric_feeds.csv row: by name, else by prefix. -#}
+{# Each tree metric with its seeds/metric_feeds.csv row: by name, else by prefix. -#}
 with_feeds as (
     select
         tree.metric,
