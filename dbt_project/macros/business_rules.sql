@@ -66,8 +66,9 @@
 {#- The survey answers of `answers` (a CTE with store_id and order_id) that have a
     store, each with answer_store_id: its own store, else its order's (from `orders`).
     Only the answers without a store are joined to the orders, and an answer with
-    neither is left out: the join of every answer to every order ran out of memory at
-    50M orders under 512MB (docs/benchmarks.md). -#}
+    neither is left out: joining every answer to the orders would hold every answer in
+    one of the largest joins of the project for the rows that need none (measured:
+    docs/benchmarks.md, "50M under memory_limit 512MB"). -#}
 {% macro answers_with_store(answers, orders) -%}
     select {{ answers }}.*, {{ answers }}.store_id as answer_store_id
     from {{ answers }}

@@ -77,23 +77,24 @@
 
     Why not count(distinct) among the sums: within one statement DuckDB keeps
     every set's (group, value) pairs until the statement ends; with 15 sets
-    that is about 15 pairs per order. At 10M orders under a 400MB limit the
-    orders aggregate spilled 7.25 GB, and at 50M under 2GB it filled the disk;
-    union all and materialized CTEs keep them as well (docs/benchmarks.md).
+    that is about 15 pairs per order, which at scale outgrow a memory limit
+    and fill the disk with spill; union all and materialized CTEs keep them too.
     Here a recursive CTE computes one count of one set per iteration, and
-    DuckDB frees an iteration's hash tables before the next one (10M under
-    400MB: 2.1 GB of spill for the 15 sets). Two counts in one iteration ran
-    out of memory at 50M under 512MB (the categories' orders and customers),
-    and so did an iteration that grouped by the step's text labels as well:
-    the groups are the step number, the period and the value only. Keep it in
-    a model of its own: in one statement with the sums it still ran out of
-    memory at 10M under 400MB. The recursion stops at the first step without
-    rows, which is right because every source row falls in every set. The
+    DuckDB frees an iteration's hash tables before the next one, so only one
+    set's pairs are held at a time. One count per iteration, grouped by the
+    step number, the period and the value only: two counts in one iteration
+    (the categories' orders and customers), or the step's text labels in the
+    groups, ran out of memory again. Keep it in a model of its own: in one
+    statement with the sums it holds their memory too and ran out of memory.
+    The recursion stops at the first step without rows, which is right
+    because every source row falls in every set. The
     source is read again in every iteration, so it should be a plain read of
-    a table: with joins in it they ran in every iteration (out of memory at
-    10M orders under 400MB), and materialized inside the recursion it spilled
-    46 GB at 50M under 512MB (int_order_payers is that table for the paying
-    customers). Spark (cross_db/grouping.sql) keeps the single grouping-sets
+    a table: joins in it run again in every iteration, and a source
+    materialized inside the recursion spilled until the disk was full
+    (int_order_payers is that table for the paying customers). Measured:
+    docs/benchmarks.md, "50M under memory_limit 2GB", "DuckDB materializes a
+    CTE read twice" and "The categories' distinct counts under 512MB".
+    Spark (cross_db/grouping.sql) keeps the single grouping-sets
     pass. -#}
 {% macro distinct_counts_by_set(source_cte, counts, dimensions, grains=none, with_all=true, summed_counts=[]) -%}
     {{ return(adapter.dispatch('distinct_counts_by_set', 'flywheel')(source_cte, counts, dimensions, grains, with_all, summed_counts)) }}

@@ -1,7 +1,7 @@
 {#- Delivery punctuality of an order, from its own columns (status, promised_at,
     delivered_at of `alias`): the flag columns of int_orders_punctuality_checked,
     which int_orders_enriched computes inline too (joining the view back to the
-    orders was a second join of every order, out of memory at 50M under 512MB).
+    orders would be a second join of every order to every order: docs/benchmarks.md).
     An order without promised_at is neither on time nor late. -#}
 {% macro punctuality_flags(alias) -%}
     {%- set delivered -%}

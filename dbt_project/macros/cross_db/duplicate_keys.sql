@@ -3,11 +3,12 @@
   uniqueness tests return (a test fails on any row). `where` filters the rows first.
 
   DuckDB: the rows are first grouped by a 64-bit hash of the key, and only the keys
-  whose hash occurs more than once are grouped by their value. Grouping the 50M
-  trimmed order ids of the staging views ran out of memory under memory_limit
-  512MB (without length statistics DuckDB keeps whole strings in the hash table);
-  8-byte hashes fit, at about the cost of one group by (docs/benchmarks.md). The
-  views no longer trim ids; the hashes keep the tests small whatever the key.
+  whose hash occurs more than once are grouped by their value. Grouping string
+  keys without length statistics (the trimmed ids of the staging views, once) keeps
+  whole strings in the hash table, which did not fit under a low memory limit;
+  8-byte hashes do, at about the cost of one group by (measured: docs/benchmarks.md,
+  "50M under memory_limit 512MB"). The views no longer trim ids; the hashes keep
+  the tests small whatever the key.
   Equal keys have equal hashes, so no duplicate is missed, and a hash collision
   between distinct keys is dropped by the second grouping, so none is invented.
   Two limits, neither met in this project: a column with a collation (COLLATE

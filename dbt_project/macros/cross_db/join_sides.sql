@@ -1,8 +1,9 @@
 {#- DuckDB builds a hash join on the side it estimates smaller. For `answers left
-    join orders` that is the answers (31M against 50M orders at 50M): a RIGHT join
-    whose build side held every answer's columns and ran out of memory under 512MB;
-    built on the orders, the LEFT join spills and passes (int_metric_survey_aggregated:
-    17 s, the same result). A model that needs this sets it in a pre-hook and resets it
+    join orders` that is the answers (fewer rows than the orders): a RIGHT join whose
+    build side holds every answer's columns and cannot spill them, so it ran out of
+    memory under a low limit; built on the orders, the LEFT join spills and passes with
+    the same result (measured on int_metric_survey_aggregated: docs/benchmarks.md,
+    "50M under memory_limit 512MB"). A model that needs this sets it in a pre-hook and resets it
     in a post-hook. The setting is global to the DuckDB instance, so it is set only
     under a memory limit, when dbt runs one model at a time (profiles.yml), and only
     for a full build: an incremental run's few answers are the right build side.

@@ -44,7 +44,7 @@ cohort_sizes as (
         count(*) as cohort_size,
         sum(case when is_paid then 1 else 0 end) as paid_cohort_size
     from cohort_base
-    group by grouping sets ((cohort_month), (cohort_month, channel), (cohort_month, campaign))
+    group by grouping sets ((cohort_month), (cohort_month, channel), (cohort_month, campaign))  -- noqa: PRS
 ),
 
 activity_base as (
@@ -72,7 +72,7 @@ activity as (
         sum(gross_margin) as gross_margin,
         sum(case when is_paid then gross_margin else 0 end) as paid_gross_margin
     from activity_base
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (cohort_month, months_since_registration),
         (cohort_month, months_since_registration, channel),
         (cohort_month, months_since_registration, campaign)

@@ -62,7 +62,7 @@ scoped as (
 ),
 {%- endif %}
 
-{#- An answer's store: its own, else its order's (macro answers_with_store). -#}
+{# An answer's store: its own, else its order's (macro answers_with_store). -#}
 stored as (
     {{ answers_with_store('scoped', 'orders') }}
 ),

@@ -83,7 +83,7 @@ summed as (
         sum({{ c }}) as {{ c }}{{ ',' if not loop.last }}
         {%- endfor %}
     from base
-    group by {{ segment_grouping_sets(dimensions, singles=['channel', 'customer_type']) }}
+    group by {{ segment_grouping_sets(dimensions, singles=['channel', 'customer_type']) }}  -- noqa: PRS
 )
 
 {{ segment_metric_rows('summed', components) }}

@@ -60,7 +60,7 @@ summed as (
         {{ segment_grouping_keys(dimensions) }},
         {{ survey_component_sums(weight='answer_count') }}
     from base
-    group by {{ segment_grouping_sets(dimensions) }}
+    group by {{ segment_grouping_sets(dimensions) }}  -- noqa: PRS
 )
 
 {{ segment_metric_rows('summed', components) }}

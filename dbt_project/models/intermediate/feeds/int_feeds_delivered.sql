@@ -24,7 +24,7 @@ sampled as (
     select
         '{{ feed }}' as feed,
         count(*) as sampled_rows
-    from (select 1 as one from {{ feed }} limit 1) as first_row
+    from (select 1 as one from {{ feed }} limit 1) as first_row  -- noqa: AM09
     {%- if not loop.last %}
     union all
     {%- endif %}

@@ -1,8 +1,8 @@
 {#- The revenue orders with the dimension values and customer that
     int_metric_orders_paying counts distinct customers over: a table, so that
     the count reads it once per grouping set. As a CTE it was materialized
-    inside the count's recursion, and at 50M orders under 512MB it spilled
-    46 GB and filled the disk (docs/benchmarks.md). Rebuilt whole each run:
+    again inside the count's recursion and spilled until the disk was full
+    (docs/benchmarks.md, "DuckDB materializes a CTE read twice"). Rebuilt whole each run:
     the region of a web order follows its customer. -#}
 {{ config(materialized='table') }}
 

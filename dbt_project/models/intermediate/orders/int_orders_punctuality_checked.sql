@@ -9,7 +9,7 @@ with orders as {{ inlined() }} (
 
 final as (
     select
-        order_id,
+        orders.order_id,
         {{ punctuality_flags('orders') }}
     from orders
 )

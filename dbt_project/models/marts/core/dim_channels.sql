@@ -16,7 +16,10 @@ final as (
     select channel, channel_name, channel_group, is_paid from channels
     union all
     select channel, channel_name, channel_group, is_paid from direct
-    where not exists (select 1 from channels where channels.channel = 'direct')
+    where not exists (
+        select 1 from channels
+        where channels.channel = 'direct'
+    )
 )
 
 select * from final

@@ -3,8 +3,7 @@
     (it may contain PII): only has_comment. counted_store_id is the store the
     store metrics count the answer for (its own, else its order's), as in
     int_metric_survey_aggregated; only answers without a store are joined to
-    their orders (the join of every answer to every order ran out of memory at
-    50M orders under 512MB, docs/benchmarks.md). -#}
+    their orders (macro answers_with_store says why). -#}
 
 with answers as {{ inlined() }} (
     select * from {{ ref('stg_survey__survey_answers') }}

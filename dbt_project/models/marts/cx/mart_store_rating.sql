@@ -36,18 +36,18 @@ pivoted as (
 
 ranked as (
     select
-        pivoted.*,
+        *,
         (coalesce(nps_respondents, 0) >= {{ var('cx_min_respondents') }}) as nps_is_rankable,
         (coalesce(csi_respondents, 0) >= {{ var('cx_min_respondents') }}) as csi_is_rankable,
         ntile(3) over (partition by month order by coalesce(revenue, 0) desc) as revenue_tercile
     from pivoted
 ),
 
-{#- A store is ranked only among the stores with enough respondents that month
+{# A store is ranked only among the stores with enough respondents that month
     (var cx_min_respondents): a 2-answer NPS of 100 must not top the list. -#}
 with_ranks as (
     select
-        ranked.*,
+        *,
         case when nps_is_rankable and nps is not null then rank() over (
             partition by month, nps_is_rankable and nps is not null order by nps desc
         ) end as nps_rank,
@@ -57,7 +57,7 @@ with_ranks as (
     from ranked
 ),
 
-{#- Rank change against the previous calendar month (positive = moved up);
+{# Rank change against the previous calendar month (positive = moved up);
     null when the store was not ranked in either month. -#}
 compared as (
     select

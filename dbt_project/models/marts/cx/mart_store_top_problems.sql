@@ -17,7 +17,7 @@ orders as {{ inlined() }} (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
-{#- An answer's store: its own, else its order's (macro answers_with_store); an
+{# An answer's store: its own, else its order's (macro answers_with_store); an
     answer with neither cannot be ranked for a store. -#}
 stored as (
     {{ answers_with_store('answers', 'orders') }}

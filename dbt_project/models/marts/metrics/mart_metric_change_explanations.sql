@@ -164,7 +164,7 @@ nesting as (
         outer_segment.depth
     -- every value of the outer segment is among the inner one's (implied_values holds
     -- each value once, so count(*) counts the outer values matched: no distinct
-    -- aggregate, which DuckDB cannot spill and which ran out of memory under 512MB)
+    -- aggregate, which DuckDB cannot spill: docs/benchmarks.md)
     having count(*) = outer_segment.depth
 ),
 

@@ -53,7 +53,7 @@ periods as (
         grain,
         period_start
     from metric_values
-    where metric in (select parent_metric from parents)
+    where metric in (select parents.parent_metric from parents)
 ),
 
 comparisons as (
@@ -99,8 +99,8 @@ stacked_values as (
     inner join comparisons
         on cur.grain = comparisons.grain
         and cur.period_start = comparisons.period_start
-    where cur.metric in (select parent_metric from edges)
-        or cur.metric in (select child_metric from edges)
+    where cur.metric in (select edges.parent_metric from edges)
+        or cur.metric in (select edges.child_metric from edges)
     union all
     select
         base.metric,
@@ -118,8 +118,8 @@ stacked_values as (
     inner join comparisons
         on base.grain = comparisons.grain
         and base.period_start = comparisons.base_period_start
-    where base.metric in (select parent_metric from edges)
-        or base.metric in (select child_metric from edges)
+    where base.metric in (select edges.parent_metric from edges)
+        or base.metric in (select edges.child_metric from edges)
 ),
 
 compared_values as (

@@ -12,7 +12,7 @@ registry as (
     select * from {{ ref('int_metric_registry') }}
 ),
 
-{#- Each tree metric's description from the registry: by name, else by the
+{# Each tree metric's description from the registry: by name, else by the
     family prefix ({question} in a family's text is the metric's suffix). -#}
 described as (
     select
@@ -34,7 +34,7 @@ described as (
         and {{ dbt.position('by_prefix.metric_prefix', 'tree.metric') }} = 1
 ),
 
-{#- Each tree metric with its seeds/metric_feeds.csv row: by name, else by prefix. -#}
+{# Each tree metric with its seeds/metric_feeds.csv row: by name, else by prefix. -#}
 with_feeds as (
     select
         tree.metric,

@@ -8,7 +8,7 @@ metrics_available as (
     select * from {{ ref('int_metrics_available') }}
 ),
 
-{#- Metrics that need a feed that was not delivered (no spend export: no CPL, CAC or
+{# Metrics that need a feed that was not delivered (no spend export: no CPL, CAC or
     contribution margin, rather than values computed as if spend were 0). The tree
     says which feed is missing (metric_tree.missing_feeds). -#}
 unavailable_names as (
@@ -23,7 +23,7 @@ unavailable_prefixes as (
 
 delivered as (
     select * from metric_values
-    where metric not in (select metric from unavailable_names)
+    where metric not in (select unavailable_names.metric from unavailable_names)
         and not exists (
             select 1 from unavailable_prefixes
             where {{ dbt.position('unavailable_prefixes.metric_prefix', 'metric_values.metric') }} = 1

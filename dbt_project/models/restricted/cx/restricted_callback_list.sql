@@ -73,7 +73,7 @@ low as (
         and {{ is_low_score('score') }}
 ),
 
-{#- All low questions of the respondent's response that day, for the caller. -#}
+{# All low questions of the respondent's response that day, for the caller. -#}
 low_questions as (
     select
         respondent_key,

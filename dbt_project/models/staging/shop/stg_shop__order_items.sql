@@ -2,10 +2,7 @@ with source as (
     select * from {{ source('shop', 'order_items') }}
 ),
 
-{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
-    their length statistics from DuckDB, which then joins and groups them as whole
-    strings instead of packed integers: out of memory at 50M orders under 512MB
-    (docs/benchmarks.md). -#}
+{# Ids pass untrimmed, as ingest stored them: dbt_project/README.md, "Staging keeps ids as stored". -#}
 renamed as (
     select
         order_id,

@@ -2,7 +2,7 @@ with source as (
     select * from {{ source('survey', 'survey_answers') }}
 ),
 
-{#- Rows that failed a row expectation of the survey_answers suite (quality.row_verdicts:
+{# Rows that failed a row expectation of the survey_answers suite (quality.row_verdicts:
     an order dated after the check time, ...) never enter the models, on this run
     or a later one, until a corrected file replaces them. -#}
 verdicts as {{ inlined() }} (
@@ -10,10 +10,7 @@ verdicts as {{ inlined() }} (
     where feed = 'survey_answers'
 ),
 
-{#- Ids pass as ingest stored them (trimmed, blank = NULL). A trim() here would hide
-    their length statistics from DuckDB, which then joins and groups them as whole
-    strings instead of packed integers: out of memory at 50M orders under 512MB
-    (docs/benchmarks.md). -#}
+{# Ids pass untrimmed, as ingest stored them: dbt_project/README.md, "Staging keeps ids as stored". -#}
 renamed as (
     select
         answer_id,
