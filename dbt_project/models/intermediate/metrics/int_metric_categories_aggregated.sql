@@ -8,7 +8,7 @@
     hash of the id on DuckDB, which the test hash_collision_free on the
     orders' ids guards (the build stops before this model if two ids share a
     hash). Over the 18-character ids themselves, or with both counts in one
-    pass, it ran out of memory at 50M orders under 512MB (docs/benchmarks.md).
+    pass, the large scales run out of a small memory limit (docs/benchmarks.md).
     The orders are counted per day and summed for weeks and months: an order
     has one order date. The sums are taken per day first as well: DuckDB
     copies the input of a grouping-sets aggregate, here one row per item line. -#}
@@ -79,7 +79,7 @@ summed as (
         sum(revenue) as revenue,
         sum(cogs) as cogs
     from day_sums
-    group by {{ metric_grouping_sets(dimensions, with_all=false) }}
+    group by {{ metric_grouping_sets(dimensions, with_all=false) }}  -- noqa: PRS
 ),
 
 counted as (

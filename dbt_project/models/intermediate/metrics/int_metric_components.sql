@@ -53,9 +53,9 @@ final as (
     select
         combined.*,
         case
-            when dimension = 'all' then sum(coalesce(new_customers, 0)) over (
-                partition by grain, dimension
-                order by period_start
+            when combined.dimension = 'all' then sum(coalesce(combined.new_customers, 0)) over (
+                partition by combined.grain, combined.dimension
+                order by combined.period_start
                 rows between unbounded preceding and current row
             )
         end as customer_base

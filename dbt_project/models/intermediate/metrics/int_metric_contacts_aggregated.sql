@@ -40,7 +40,7 @@ aggregated as (
         {{ metric_grouping_keys(dimensions) }},
         count(*) as support_contacts
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 )
 
 select * from aggregated

@@ -40,12 +40,12 @@ aggregated as (
         sum(case when is_paid then revenue_in_window else 0 end) as paid_revenue_in_window,
         sum(case when is_paid then gross_margin_in_window else 0 end) as paid_gross_margin_in_window
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 ),
 
-{#- The median of days to activation, exact, without an ordered aggregate:
-    percentile_cont keeps every group's values in memory and cannot spill
-    (at 50M orders under a 2 GB DuckDB limit it ran out of memory). Days are
+{# The median of days to activation, exact, without an ordered aggregate:
+    percentile_cont keeps every group's values in memory and cannot spill, so a
+    large scale runs out of memory (docs/benchmarks.md). Days are
     whole numbers, so count the customers per day value in each group (an
     aggregate that spills), then read the median off the running count: with
     n values sorted, percentile_cont(0.5) is the mean of the values at the
@@ -58,7 +58,7 @@ days_counted as (
     from base
     where is_activated
         and days_to_first_revenue_order is not null
-    group by {{ metric_grouping_sets(dimensions, extra_columns=['days_to_first_revenue_order']) }}
+    group by {{ metric_grouping_sets(dimensions, extra_columns=['days_to_first_revenue_order']) }}  -- noqa: PRS
 ),
 
 days_running as (

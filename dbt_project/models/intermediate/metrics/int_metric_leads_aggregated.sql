@@ -24,7 +24,7 @@ aggregated as (
         sum(case when is_qualified then 1 else 0 end) as qualified_leads,
         sum(case when is_converted then 1 else 0 end) as converted_leads
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 )
 
 select * from aggregated

@@ -145,7 +145,7 @@ summed as (
         sum(case when is_collect_order then 1 else 0 end) as collect_orders,
         sum(case when is_not_collected then 1 else 0 end) as not_collected_orders
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 ),
 
 aggregated as (

@@ -2,9 +2,8 @@
     dimension, by the period of ordered_at; int_metric_orders_aggregated joins
     them to its sums. A model of its own because DuckDB holds the distinct
     pairs of all 15 grouping sets until a statement ends: counted among the
-    sums they filled the disk at 50M orders under a 2GB limit, and one set at
-    a time beside the sums still ran out of memory at 10M under 400MB
-    (docs/benchmarks.md). distinct_counts_by_set counts one set at a time,
+    sums, or one set at a time beside them, they outgrow the disk or the memory
+    limit at large scales (docs/benchmarks.md). distinct_counts_by_set counts one set at a time,
     reading the rows of int_order_payers again for each.
     Period-incremental (macros/period_incremental.sql): a run recomputes the
     periods of orders (re)built since the last run, at their day and at the

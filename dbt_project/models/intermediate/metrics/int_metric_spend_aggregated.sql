@@ -31,7 +31,7 @@ aggregated as (
         sum(impressions) as impressions,
         sum(clicks) as clicks
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 )
 
 select * from aggregated

@@ -105,9 +105,9 @@ answered as (
 ),
 
 -- One row per day and distinct value set, with how many answers it stands
--- for: the 15 grouping sets below then aggregate a few hundred thousand rows
--- instead of every answer (at 50M orders under 512MB the grouping sets over
--- all 31M answers ran out of memory). Every component is a sum, so summing
+-- for: the 15 grouping sets below then aggregate far fewer rows than the
+-- answers (over every answer they run out of a small memory limit at large
+-- scales, docs/benchmarks.md). Every component is a sum, so summing
 -- the counted rows gives the same totals.
 answer_counts as (
     select
@@ -149,7 +149,7 @@ aggregated as (
         {{ metric_grouping_keys(dimensions) }},
         {{ survey_component_sums(weight='answer_count') }}
     from base
-    group by {{ metric_grouping_sets(dimensions) }}
+    group by {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 )
 
 {{ select_with_period_markers(

@@ -32,8 +32,8 @@ answered as (
 
 -- One row per day and distinct value set, with how many answers it stands
 -- for, so that the 15 grouping sets below aggregate far fewer rows than the
--- answers (as in int_metric_survey_aggregated: over every answer they ran out
--- of memory at 50M orders under 512MB on two threads).
+-- answers (as in int_metric_survey_aggregated: over every answer they run out
+-- of a small memory limit at large scales).
 answer_counts as (
     select
         answered_on,
@@ -77,7 +77,7 @@ aggregated as (
     from base
     group by
         question,
-        {{ metric_grouping_sets(dimensions) }}
+        {{ metric_grouping_sets(dimensions) }}  -- noqa: PRS
 ),
 
 final as (
