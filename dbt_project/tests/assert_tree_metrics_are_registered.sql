@@ -3,8 +3,8 @@
 -- metric the registry declares by name is in the tree: a misspelt tree row or
 -- a metric left out of the tree fails here, not silently as a metric without
 -- values.
-with tree as (
-    select * from {{ ref('stg_seeds__metric_tree') }}
+with registered as (
+    select * from {{ ref('int_metric_tree_registered') }}
 ),
 
 registry as (
@@ -13,16 +13,10 @@ registry as (
 
 unregistered as (
     select
-        tree.metric,
+        metric,
         'in seeds/metric_tree.csv but not in the metric registry (macros/metric_catalog.sql)' as problem
-    from tree
-    left join registry as by_name
-        on tree.metric = by_name.metric
-    left join registry as by_prefix
-        on by_prefix.metric_prefix is not null
-        and {{ dbt.position('by_prefix.metric_prefix', 'tree.metric') }} = 1
-    where by_name.metric is null
-        and by_prefix.metric_prefix is null
+    from registered
+    where not is_registered
 ),
 
 not_in_tree as (
@@ -30,14 +24,14 @@ not_in_tree as (
         registry.metric,
         'in the metric registry but not in seeds/metric_tree.csv' as problem
     from registry
-    left join tree
-        on registry.metric = tree.metric
+    left join registered
+        on registry.metric = registered.metric
     where registry.metric is not null
-        and tree.metric is null
+        and registered.metric is null
 )
 
 select * from unregistered
 union all
 select * from not_in_tree
 
-{{ config(meta={'dagster': {'ref': {'name': 'stg_seeds__metric_tree'}}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'int_metric_tree_registered'}}}) }}

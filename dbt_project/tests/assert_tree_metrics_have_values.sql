@@ -9,8 +9,8 @@ with tree as (
     where availability = 'available'
 ),
 
-registry as (
-    select * from {{ ref('int_metric_registry') }}
+registered as (
+    select * from {{ ref('int_metric_tree_registered') }}
 ),
 
 grains as (
@@ -25,14 +25,10 @@ declared as (
         tree.metric,
         grains.grain
     from tree
-    left join registry as by_name
-        on tree.metric = by_name.metric
-    left join registry as by_prefix
-        on by_name.metric is null
-        and by_prefix.metric_prefix is not null
-        and {{ dbt.position('by_prefix.metric_prefix', 'tree.metric') }} = 1
+    inner join registered
+        on tree.metric = registered.metric
     inner join grains
-        on {{ dbt.position("concat(',', grains.grain, ',')", "concat(',', coalesce(by_name.grains, by_prefix.grains), ',')") }} > 0
+        on {{ dbt.position("concat(',', grains.grain, ',')", "concat(',', registered.grains, ',')") }} > 0
 ),
 
 metric_values as (

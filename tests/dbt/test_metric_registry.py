@@ -8,6 +8,7 @@ SELECT = [
     "metric_tree",
     "stg_seeds__metric_tree",
     "int_metric_registry",
+    "int_metric_tree_registered",
     "assert_tree_metrics_are_registered",
 ]
 

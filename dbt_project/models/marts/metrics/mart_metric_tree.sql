@@ -8,30 +8,8 @@ metrics_available as (
     select * from {{ ref('int_metrics_available') }}
 ),
 
-registry as (
-    select * from {{ ref('int_metric_registry') }}
-),
-
-{# Each tree metric's description from the registry: by name, else by the
-    family prefix ({question} in a family's text is the metric's suffix). -#}
-described as (
-    select
-        tree.metric,
-        coalesce(
-            by_name.description,
-            {{ dbt.replace(
-                'by_prefix.description',
-                "'{question}'",
-                dbt.right('tree.metric', dbt.length('tree.metric') ~ ' - ' ~ dbt.length('by_prefix.metric_prefix'))
-            ) }}
-        ) as description
-    from tree
-    left join registry as by_name
-        on tree.metric = by_name.metric
-    left join registry as by_prefix
-        on by_name.metric is null
-        and by_prefix.metric_prefix is not null
-        and {{ dbt.position('by_prefix.metric_prefix', 'tree.metric') }} = 1
+registered as (
+    select * from {{ ref('int_metric_tree_registered') }}
 ),
 
 {# Each tree metric with its seeds/metric_feeds.csv row: by name, else by prefix. -#}
@@ -59,7 +37,7 @@ final as (
         tree.metric_function as function,
         tree.unit,
         tree.direction,
-        described.description,
+        registered.description,
         with_feeds.requires_feeds,
         with_feeds.missing_feeds,
         case
@@ -69,8 +47,8 @@ final as (
     from tree
     inner join with_feeds
         on tree.metric = with_feeds.metric
-    inner join described
-        on tree.metric = described.metric
+    inner join registered
+        on tree.metric = registered.metric
 )
 
 select * from final
