@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from orchestration.lib.settings import load_settings
+
 ANSWERS_PER_MONTH = 100_000
 MONTHS = 24
 
@@ -99,7 +101,8 @@ def main(workdir: Path, src_data: Path, src_landing: Path) -> None:
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     end = con.execute("select max(answered_at) from raw.survey_answers").fetchone()[0]
     con.close()
-    os.environ.setdefault("FLYWHEEL_GATE_NOW", f"{(end + timedelta(days=1)):%Y-%m-%d}T06:00:00")
+    if not load_settings().gate_now:  # the gate's clock: the morning after the data
+        os.environ["FLYWHEEL_GATE_NOW"] = f"{(end + timedelta(days=1)):%Y-%m-%d}T06:00:00"
     t0 = time.monotonic()
     total = seed_answers(data / "warehouse.duckdb", end)
     print(f"seeded: raw.survey_answers now {total:,} rows in {time.monotonic() - t0:.1f} s")

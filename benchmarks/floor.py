@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import duckdb
 
 from orchestration.lib.feeds import FEEDS, SQL_TYPES
 from orchestration.lib.ingest import discover, file_format, read_header
+from orchestration.lib.settings import load_settings
 from orchestration.lib.warehouse import BOOTSTRAP_SQL, raw_table_ddl
 
 # The same temporary macro the dbt plugin defines (orchestration/lib/pii.py), any key.
@@ -163,10 +163,11 @@ def main() -> None:
     con = duckdb.connect(str(args.db))
     con.execute("load icu")
     con.execute("set TimeZone = 'UTC'")
-    if os.environ.get("FLYWHEEL_DUCKDB_MEMORY_LIMIT"):
-        con.execute("set memory_limit = $v", {"v": os.environ["FLYWHEEL_DUCKDB_MEMORY_LIMIT"]})
-    if os.environ.get("FLYWHEEL_DUCKDB_TEMP_DIR"):
-        con.execute("set temp_directory = $v", {"v": os.environ["FLYWHEEL_DUCKDB_TEMP_DIR"]})
+    settings = load_settings()  # the pipeline's own DuckDB limits, so the floor is comparable
+    if settings.memory_limit:
+        con.execute("set memory_limit = $v", {"v": settings.memory_limit})
+    if settings.temp_dir:
+        con.execute("set temp_directory = $v", {"v": settings.temp_dir})
     for sql in macros:
         con.execute(sql)
     con.execute(BOOTSTRAP_SQL)

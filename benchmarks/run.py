@@ -54,9 +54,10 @@ from pathlib import Path
 
 from benchmarks import checksum, report
 from benchmarks.monitor import DirSampler, Measured, run_measured
+from orchestration.lib.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DATA = Path(os.environ.get("FLYWHEEL_BENCH_DATA", ROOT / "bench_data"))
+BENCH_DATA = Path(load_settings().bench_data or ROOT / "bench_data")
 RESULTS = ROOT / "benchmarks" / "results"
 DBT_DIR = ROOT / "dbt_project"
 PY = sys.executable

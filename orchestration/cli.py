@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.lib.settings import load_settings
+from orchestration.lib.settings import SettingError, load_settings
 
 DAGSTER_YAML = """\
 # Written by `python -m orchestration.cli prepare-home`; safe to edit.
@@ -520,7 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_demo = sub.add_parser("demo", help="generate demo landing data and run the pipeline")
-    p_demo.add_argument("--orders", type=int, default=load_settings().demo_orders)
+    p_demo.add_argument(
+        "--orders", type=int, default=None, help="orders in the demo world (FLYWHEEL_DEMO_ORDERS)"
+    )
     p_demo.add_argument(
         "--fresh", action="store_true", help="regenerate landing data and start a new warehouse"
     )
@@ -531,10 +533,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("docs", help="build dbt's documentation site (offline, one HTML file)")
     sub.add_parser("report", help="write the monthly report of the last complete month")
     args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingError as exc:  # a bad FLYWHEEL_* value: say which, not a traceback
+        print(f"flywheel: {exc}", file=sys.stderr)
+        return 2
     if args.cmd == "demo":
-        return demo(args.orders, args.fresh)
+        orders = settings.demo_orders if args.orders is None else args.orders
+        return demo(orders, args.fresh)
     if args.cmd == "run":
-        if not check_landing(load_settings().landing_dir):
+        if not check_landing(settings.landing_dir):
             return 2
         ok = run_pipeline(args.job)
         print_summary()

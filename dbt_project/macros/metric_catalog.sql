@@ -277,3 +277,14 @@
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("metric_entry: '" ~ name ~ "' is not in the metric registry (macros/metric_catalog.sql)") }}
 {%- endmacro %}
+
+{#- The entry of a metric computed from components (numerator / denominator):
+    explaining a change needs the formula, which computed_in metrics do not
+    spell in components. -#}
+{% macro component_metric_entry(name) -%}
+    {%- set m = metric_entry(name) -%}
+    {%- if m.get('computed_in') or not m.get('numerator') -%}
+        {{ exceptions.raise_compiler_error("'" ~ name ~ "' is computed in " ~ m.get('computed_in', 'another model') ~ ", not from components: it cannot be explained by segments (var explain_metrics)") }}
+    {%- endif -%}
+    {{ return(m) }}
+{%- endmacro %}

@@ -78,7 +78,7 @@
 {% macro segment_metric_rows(components_cte, components) -%}
     {%- set rows = [] -%}
     {%- for metric in var('explain_metrics') -%}
-        {%- set m = metric_entry(metric) -%}
+        {%- set m = component_metric_entry(metric) -%}
         {%- set used = modules.re.findall('[a-z_]+', m.numerator ~ ' ' ~ m.get('denominator', '')) -%}
         {%- set unknown = used | reject('in', components) | list -%}
         {%- if used | length > 0 and unknown | length == 0 and not m.get('dimensions') -%}

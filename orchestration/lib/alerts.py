@@ -66,7 +66,7 @@ class Alert:
 class WebhookTarget:
     """A Slack-compatible incoming webhook: POST of {"text": ...} as JSON."""
 
-    url: str
+    url: str = field(repr=False)  # its path is the token: logs show label (the host) only
     timeout_s: float = DEFAULT_TIMEOUT_S
 
     @property
@@ -115,7 +115,7 @@ class SmtpTarget:
     sender: str
     recipients: tuple[str, ...]
     user: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     starttls: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
 

@@ -167,11 +167,11 @@ def _setting(env: str, default: Any, doc: str, group: str, parse=_text, **kw) ->
     secret = kw.pop("secret", False)
     decl = Setting(env=env, doc=doc, group=group, parse=parse, **kw)
     meta = {"setting": decl}
+    # Secrets stay out of repr: a Settings object printed in a log must not leak them.
     if decl.family is not None:
-        return field(default_factory=dict, metadata=meta)
+        return field(default_factory=dict, repr=not secret, metadata=meta)
     if decl.load_default is not None:  # required when built by hand (tests pass it)
         return field(metadata=meta)
-    # Secrets stay out of repr: a Settings object printed in a log must not leak them.
     return field(default=default, repr=not secret, metadata=meta)
 
 
@@ -304,7 +304,7 @@ class Settings:
         "FLYWHEEL_ALERT_ROUTE_<ROUTE>_WEBHOOK_URL, FLYWHEEL_ALERT_ROUTE_<ROUTE>_SMTP_TO", None,
         "a metric owner's own webhook / recipients (routes of seeds/metric_alert_rules.csv; "
         "docs/alerts.md)", "alerts", prefix="FLYWHEEL_ALERT_ROUTE_", family=_routes,
-        shown="the default targets",
+        shown="the default targets", secret=True,
     )  # fmt: skip
     alert_min_severity: str = _setting(
         "FLYWHEEL_ALERT_MIN_SEVERITY", "warn",
@@ -356,6 +356,10 @@ class Settings:
     )  # fmt: skip
 
     # internal
+    bench_data: str = _setting(
+        "FLYWHEEL_BENCH_DATA", "", "where `make bench` writes its worlds (bench_data/ of the project)",
+        "internal",
+    )  # fmt: skip
     gate_now: str = _setting(
         "FLYWHEEL_GATE_NOW", "",
         "pins the gate's clock (ISO 8601, warehouse time) to replay a past batch or a demo",

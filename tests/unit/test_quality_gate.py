@@ -111,7 +111,7 @@ def test_each_kind_of_bad_lead_is_flagged_with_its_expectation(con, settings):
         lead(
             207, email=" Person3@Example.COM ", phone=None, created_at=NOW - dt.timedelta(hours=2)
         ),
-        # duplicate of good lead 4 by phone (other format, same last 10 digits)
+        # duplicate of good lead 4 by phone (other format, the same normalised number)
         lead(208, email=None, phone="8 (912) 004-28-12", created_at=NOW - dt.timedelta(hours=1)),
     ]
     land(con, good + bad)

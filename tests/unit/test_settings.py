@@ -119,7 +119,7 @@ def env_reads(source: str) -> list[int]:
 def python_files() -> list[Path]:
     return sorted(
         p.relative_to(PROJECT_ROOT)
-        for folder in ("orchestration", "explorer")
+        for folder in ("orchestration", "explorer", "benchmarks")
         for p in (PROJECT_ROOT / folder).rglob("*.py")
     )
 
@@ -298,9 +298,19 @@ def test_a_bad_value_names_the_variable(name, value, message):
 
 
 def test_secrets_stay_out_of_repr():
-    s = load_settings({"FLYWHEEL_PII_KEY": "k-123", "FLYWHEEL_ALERT_SMTP_PASSWORD": "pw-456"})
+    s = load_settings(
+        {
+            "FLYWHEEL_PII_KEY": "k-123",
+            "FLYWHEEL_ALERT_SMTP_PASSWORD": "pw-456",
+            # a Slack-style webhook carries its token in the path
+            "FLYWHEEL_ALERT_WEBHOOK_URL": "http://hooks.test/T0/B0/tok-789",
+            "FLYWHEEL_ALERT_ROUTE_CX_WEBHOOK_URL": "http://hooks.test/T0/B1/tok-abc",
+        }
+    )
     assert s.pii_secret == "k-123"
-    assert "k-123" not in repr(s) and "pw-456" not in repr(s)
+    assert s.alert_routes["CX"]["WEBHOOK_URL"].endswith("tok-abc")
+    for secret in ("k-123", "pw-456", "tok-789", "tok-abc"):
+        assert secret not in repr(s), secret
 
 
 def test_route_targets_from_settings():
@@ -328,3 +338,17 @@ def test_route_targets_from_settings():
     # marketing: nothing of its own -> the defaults, webhook and data@ mail
     web, default_mail = route_targets("marketing", s)
     assert web.url == "http://hooks.test/default" and default_mail.recipients == ("data@shop.test",)
+
+
+def test_a_bad_value_stops_the_cli_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FLYWHEEL_ALERT_SMTP_PORT": "abc", "FLYWHEEL_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "summary"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "flywheel: FLYWHEEL_ALERT_SMTP_PORT='abc' is not a whole number"

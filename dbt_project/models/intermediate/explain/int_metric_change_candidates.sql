@@ -20,7 +20,7 @@ with metric_values as (
 -- ratio or sum, and the scale of a ratio: from the metric catalog
 catalog as (
     {%- for metric in metrics %}
-    {%- set m = metric_entry(metric) %}
+    {%- set m = component_metric_entry(metric) %}
     select
         '{{ metric }}' as metric,
         {{ 'true' if m.get('denominator') else 'false' }} as is_ratio,

@@ -11,7 +11,8 @@ with registry as (
         {{ "'" ~ m.metric ~ "'" if m.get('metric') else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as metric,
         {{ "'" ~ m.metric_prefix ~ "'" if m.get('metric_prefix') else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as metric_prefix,
         '{{ m.section }}' as section,
-        '{{ dbt.escape_single_quotes(m.get('description', '')) }}' as description,
+        {{ "'" ~ dbt.escape_single_quotes(m.description) ~ "'" if m.get('description') else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as description,
+        {{ "'" ~ m.suffix ~ "'" if m.get('suffix') else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as suffix,
         '{{ m.get('grains', var('metric_grains')) | join(',') }}' as grains,
         '{{ m.get('computed_in', 'int_metric_values_computed') }}' as computed_in
     {{ 'union all' if not loop.last }}

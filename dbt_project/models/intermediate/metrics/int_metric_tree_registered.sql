@@ -1,6 +1,6 @@
 {# Each metric of the tree with its registry entry (int_metric_registry): by
-    name, else by the family prefix. {question} in a family's description is
-    the metric's suffix. is_registered is false for a tree row the registry
+    name, else by the family prefix. The family's suffix placeholder in its
+    description ({question}) becomes the metric's own suffix. is_registered is false for a tree row the registry
     does not declare (the data test assert_tree_metrics_are_registered). -#}
 
 with tree as (
@@ -18,7 +18,7 @@ final as (
             by_name.description,
             {{ dbt.replace(
                 'by_prefix.description',
-                "'{question}'",
+                'by_prefix.suffix',
                 dbt.right('tree.metric', dbt.length('tree.metric') ~ ' - ' ~ dbt.length('by_prefix.metric_prefix'))
             ) }}
         ) as description,
