@@ -232,6 +232,21 @@ def run_dbt(project: Path, args: list[str]):
         DuckDBConnectionManager.close_all_connections()
 
 
+# The hand-written warehouses are a few rows, so some tree metrics have no values at
+# some grain: the registry's values test warns on them, as it does for a young shop.
+EXPECTED_WARNINGS = {"assert_tree_metrics_have_values"}
+
+
+def unexpected_outcomes(result) -> list[str]:
+    """The nodes of a dbt run that neither passed nor gave an expected warning."""
+    return [
+        r.node.name
+        for r in result.result
+        if r.status not in ("success", "pass")
+        and not (r.status == "warn" and r.node.name in EXPECTED_WARNINGS)
+    ]
+
+
 def build(workdir: Path, extra_args: list[str] | None = None):
     """Write the fixture warehouse and run `dbt build`; returns (result, project, warehouse)."""
     data_dir = workdir / "data"

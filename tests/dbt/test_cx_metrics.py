@@ -124,8 +124,7 @@ def con(tmp_path_factory):
             project, ["build", "--vars", f"{{cx_min_respondents: {MIN_RESPONDENTS}}}"]
         )
         assert result.success, result.exception
-        failed = [r.node.name for r in result.result if r.status not in ("success", "pass")]
-        assert failed == []
+        assert fixture.unexpected_outcomes(result) == []
         c = duckdb.connect(str(workdir / "data" / "warehouse.duckdb"))
         yield c
         c.close()
