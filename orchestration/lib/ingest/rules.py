@@ -173,11 +173,6 @@ def _typed(col: str, typ: str, settings: Settings) -> str:
     )
 
 
-def _key_expr(feed: Feed, alias: str = "") -> list[str]:
-    p = f"{alias}." if alias else ""
-    return [f"{p}{k}" for k in feed.primary_key]
-
-
 def _typed_name(col: str) -> str:
     """The column of _checked holding a non-text column's typed value (NULL when it does not parse)."""
     return f"_t_{col}"
