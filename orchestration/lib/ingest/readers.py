@@ -42,7 +42,7 @@ def _open_binary(path: Path, fmt: str):
     return gzip.open(path, "rb") if fmt == "csv.gz" else open(path, "rb")
 
 
-def count_lines(path: Path, fmt: str, gzip_max_ratio: int = 100) -> int:
+def count_lines(path: Path, fmt: str, gzip_max_ratio: int) -> int:
     """Physical lines, counting a last line without a newline.
 
     For .csv.gz this is also the zip-bomb guard: inflating stops once the
