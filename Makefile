@@ -118,11 +118,9 @@ SQLFLUFF = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 SQL_PATHS := dbt_project/models dbt_project/tests
 LINT_PROCESSES ?= 2
 
-lint: setup-dev  ## ruff lint and format check, sqlfluff on the dbt project, generated docs current
+lint: setup-dev  ## ruff lint and format check, sqlfluff on the dbt project
 	$(BIN)/ruff check orchestration explorer tests benchmarks
 	$(BIN)/ruff format --check orchestration explorer tests benchmarks
-	$(BIN)/python -m orchestration.lib.metric_registry --check
-	$(BIN)/python -m orchestration.lib.settings --check
 	$(SQLFLUFF) lint --processes $(LINT_PROCESSES) $(SQL_PATHS)
 
 format: setup-dev  ## ruff format and fixes, sqlfluff fix
