@@ -492,7 +492,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def pii_key(settings: Settings) -> bytes:
     """The key for keyed hashes of contact data.
 
-    FLYWHEEL_PII_KEY wins. Without it a random demo key is created once in a
+    The settings' FLYWHEEL_PII_KEY (pii_secret) wins. Without it a random demo key is created once in a
     file only the owner can read, beside (not inside) the warehouse, so that
     hashes stay stable between runs. The key never goes into DuckDB or Parquet.
     """
