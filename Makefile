@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report metrics-query test test-fast lint format docs gx-docs bench clean
+.PHONY: help setup setup-dev setup-spark browser java demo run ui explore report metrics-query test test-heavy test-all test-fast lint format docs gx-docs bench clean
 .DEFAULT_GOAL := help
 
 help:  ## list the verbs
@@ -84,10 +84,18 @@ metrics-query: setup  ## MetricFlow on the published snapshot: METRICS=revenue,n
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadscope)
 
+test: setup-dev browser  ## the test suite but the heavy runs (real DuckDB, dbt, Dagster, GX; pages in Chromium)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not heavy"
+
+# The heavy runs (marker `heavy`): the project built on Spark, kill -9 in every phase of a
+# run, two runs and hammering readers at once, a run under a low memory limit, the
+# explanations on the demo's own 30,000 orders. CI runs them after make test.
 # FLYWHEEL_REQUIRE_SPARK=1: a Spark test that cannot run stops the suite with the reason
 # (tests/spark/conftest.py) instead of being skipped.
-test: setup-spark browser java  ## the whole test suite (real DuckDB, dbt, Dagster, GX; Spark; pages in Chromium)
-	FLYWHEEL_REQUIRE_SPARK=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL)
+test-heavy: setup-spark browser java  ## the heavy runs only: Spark parity, kill -9, concurrency, low memory
+	FLYWHEEL_REQUIRE_SPARK=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m heavy
+
+test-all: test test-heavy  ## everything CI runs: make test, then make test-heavy
 
 test-fast: setup-dev  ## the inner loop: unit tests and the dbt fixture builds, no pipeline runs (not slow)
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow" tests/unit tests/dbt

@@ -11,7 +11,7 @@ os.environ["DO_NOT_TRACK"] = "1"
 
 
 def pytest_configure(config):
-    """FLYWHEEL_REQUIRE_SPARK=1 (make test): stop before any test when Spark cannot run
+    """FLYWHEEL_REQUIRE_SPARK=1 (make test-heavy): stop before any test when Spark cannot run
     (tests/spark/conftest.py). Checked in the main process only: under pytest-xdist the
     workers would each fail on their own instead of the run stopping with the reason."""
     if hasattr(config, "workerinput"):

@@ -24,7 +24,7 @@ from dagster_dbt.asset_utils import default_description_fn
 from packaging.version import Version
 
 from orchestration.defs.resources import DUCKDB_POOL, WarehouseResource
-from orchestration.lib.dbt_project import newest_source_mtime
+from orchestration.lib.dbt_project import newest_source_mtime, prune_run_targets
 from orchestration.lib.publish import publish
 from orchestration.lib.settings import PROJECT_ROOT
 from orchestration.lib.warehouse import bootstrap, connect
@@ -72,7 +72,9 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
 class DbtOutput(io.TextIOBase):
     """What a person reads of a dbt build: a progress line per quarter of the nodes,
     every warning and failure with its details, and dbt's summary. dagster-dbt echoes
-    each of dbt's node lines to stdout (300 lines a run); those go to the debug log."""
+    each of dbt's node lines to stdout (750 lines a run); those are kept and reach the
+    run's debug log as one event at the end (`debug_text`). One event per line cost
+    7 s of every run: each Dagster event is a committed SQLite write."""
 
     NODE = re.compile(r"^\s*(\d+) of (\d+) (START|OK|PASS|SKIP|NO-OP|WARN|ERROR|FAIL)\b")
     CHATTER = re.compile(
@@ -81,11 +83,19 @@ class DbtOutput(io.TextIOBase):
         r"Update your versions|Encountered an error loading local configuration)"
     )
 
-    def __init__(self, out, debug) -> None:
+    def __init__(self, out) -> None:
         super().__init__()
-        self.out, self.debug = out, debug
+        self.out = out
         self.buffer = ""
         self.shown_quarter = 0
+        self.quiet: list[str] = []
+
+    def debug(self, line: str) -> None:
+        self.quiet.append(line)
+
+    def debug_text(self) -> str:
+        """dbt's lines that were not shown, in order (with a line still unterminated)."""
+        return "\n".join([*self.quiet, self.buffer] if self.buffer else self.quiet)
 
     def writable(self) -> bool:
         return True
@@ -267,8 +277,9 @@ def flywheel_dbt(
         if not sys.stdout.isatty():
             os.environ["DBT_USE_COLORS"] = "false"  # no ANSI codes in a piped log
         events: list = []
+        output = DbtOutput(sys.stdout)
         try:
-            with contextlib.redirect_stdout(DbtOutput(sys.stdout, context.log.debug)):
+            with contextlib.redirect_stdout(output):
                 invocation = dbt.cli(args, context=context)
                 events.extend(invocation.stream())
         except Exception:
@@ -276,6 +287,9 @@ def flywheel_dbt(
             # check results, for the alert sensor) still reaches Dagster, uncounted.
             yield from events
             raise
+        finally:
+            context.log.debug(f"dbt's node lines:\n{output.debug_text()}")
+            prune_run_targets(DBT_DIR / "target", prefix=context.op_execution_context.op.name)
         yield from with_row_counts(events, invocation.manifest, settings)
         if requested:
             clear_full_refresh_requests(settings, max(at for at, _ in requested))

@@ -28,3 +28,5 @@ class Plugin(BasePlugin):
         # and DuckDB refuses to switch temp_directory once it has spilled there.
         config["memory_limit"] = settings.duckdb_memory_limit
         config["temp_directory"] = settings.temp_dir or f"{settings.warehouse_path}.tmp"
+        if settings.threads:
+            config["threads"] = str(settings.threads)

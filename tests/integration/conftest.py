@@ -2,6 +2,7 @@
 settings of a fresh data folder, and a headless browser that refuses requests leaving
 127.0.0.1."""
 
+import fcntl
 import os
 import shutil
 from dataclasses import dataclass
@@ -31,28 +32,43 @@ class PublishedWorld:
     landing: Path
     manifest: dict
     settings: Settings
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="session")
-def published_world(generated_landing, tmp_path_factory) -> PublishedWorld:
-    """One pipeline run over the generated landing folder, published. Shared (once per
-    test process) by the tests that only read its snapshot: the second method and the
-    semantic layer. The environment is set for the run only, so it leaks into no test."""
+def published_world(generated_landing, tmp_path_factory, worker_id) -> PublishedWorld:
+    """One pipeline run over the generated landing folder, published, for the whole test
+    run: the first test process that needs it runs the pipeline, under a file lock, and
+    the others (pytest-xdist workers) wait for it and read the same files. Shared by the
+    tests that only read its snapshot (the second method, the semantic layer, the
+    explorer); none of them writes to it but the explorer's monthly report, into
+    published/reports. The environment is set for the run only, so it leaks into no test."""
     from orchestration.lib.settings import load_settings
     from tests.integration.pipeline_helpers import copy_landing, run_pipeline
 
-    src, manifest = generated_landing
-    tmp = tmp_path_factory.mktemp("world")
-    landing = copy_landing(src, tmp / "landing")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FLYWHEEL_DATA_DIR", str(tmp / "data"))
-        mp.setenv("FLYWHEEL_LANDING_DIR", str(landing))
-        mp.setenv("DAGSTER_HOME", str(tmp))
-        mp.setenv("FLYWHEEL_PII_KEY", "test-key-not-secret")
-        mp.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE.isoformat()}T23:59:00")
-        run_pipeline()
+    src, manifest = generated_landing  # the same files in every process: a fixed seed
+    # Under xdist the base temp folder is one per worker inside one per test run.
+    run_dir = tmp_path_factory.getbasetemp()
+    shared = run_dir if worker_id == "master" else run_dir.parent
+    root = shared / "published_world"
+    env = {
+        "FLYWHEEL_DATA_DIR": str(root / "data"),
+        "FLYWHEEL_LANDING_DIR": str(root / "landing"),
+        "DAGSTER_HOME": str(root),
+        "FLYWHEEL_PII_KEY": "test-key-not-secret",
+        "FLYWHEEL_GATE_NOW": f"{END_DATE.isoformat()}T23:59:00",
+    }
+    with (shared / "published_world.lock").open("w") as lock, pytest.MonkeyPatch.context() as mp:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        for key, value in env.items():
+            mp.setenv(key, value)
+        if not (root / "published").exists():
+            root.mkdir(exist_ok=True)
+            copy_landing(src, root / "landing")
+            run_pipeline()
+            (root / "published").write_text("published by a test process\n")
         settings = load_settings()
-    return PublishedWorld(landing, manifest, settings)
+    return PublishedWorld(root / "landing", manifest, settings, env)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def _landing_files(landing) -> int:
     return n
 
 
-@pytest.mark.slow
+@pytest.mark.heavy  # make test-heavy: two whole runs at once, readers hammering
 def test_two_runs_together_and_hammering_readers(generated_landing, tmp_path):
     src, _ = generated_landing
     landing = copy_landing(src, tmp_path / "landing")

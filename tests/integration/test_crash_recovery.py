@@ -112,7 +112,7 @@ def _publish_killed_at(env: dict, point: str, run_id: str) -> int:
     return proc.returncode
 
 
-@pytest.mark.slow
+@pytest.mark.heavy  # make test-heavy: a kill -9 in every phase, one run each
 def test_kill_nine_in_every_phase(generated_landing, tmp_path):
     src, _ = generated_landing
     landing = copy_landing(src, tmp_path / "landing")

@@ -31,6 +31,10 @@ DEMO_SEED = 42  # generate()'s default, the one `make demo` uses
 # and the demo's receipt-survey response rate at the stores (cli.py)
 
 
+# make test-heavy: the demo's own size, 30,000 orders, through the whole pipeline
+pytestmark = pytest.mark.heavy
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("explain_demo")

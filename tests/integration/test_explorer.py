@@ -14,7 +14,7 @@ import collections
 import os
 import re
 import shutil
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import duckdb
@@ -23,9 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from orchestration.definitions import defs
 from orchestration.lib.contact_data import contains_contact_data
-from orchestration.lib.settings import load_settings
-from tests.integration.conftest import END_DATE
-from tests.integration.pipeline_helpers import copy_landing, free_port, run_pipeline
+from tests.integration.pipeline_helpers import free_port
 from tests.integration.test_ui_in_browser import ARTIFACTS, make_target, wait_http
 
 # END_DATE is 2026-10-31, the as-of date (the newest event's day): a period counts as
@@ -36,28 +34,16 @@ NODE = re.compile(r'data-metric="([a-z_]+)" data-verdict="([a-z]+)" data-value="
 
 
 @pytest.fixture(scope="module")
-def world(generated_landing, tmp_path_factory):
-    source, manifest = generated_landing
-    root = tmp_path_factory.mktemp("explorer")
-    landing = copy_landing(source, root / "landing")
-    env = {
-        "FLYWHEEL_DATA_DIR": str(root / "data"),
-        "FLYWHEEL_LANDING_DIR": str(landing),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-        "FLYWHEEL_PII_KEY": "test-key-not-secret",
-        "FLYWHEEL_GATE_NOW": f"{END_DATE + timedelta(days=1)}T06:00:00",
-    }
-    (root / "dagster_home").mkdir()
+def world(published_world):
+    """The shared published test world (conftest), with this month's report written."""
     with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
+        for k, v in published_world.env.items():
             mp.setenv(k, v)
-        run_pipeline()
         report = defs.resolve_job_def("monthly_report_job").execute_in_process(
-            instance=dg.DagsterInstance.get()
+            instance=dg.DagsterInstance.ephemeral()
         )
         assert report.success
-        settings = load_settings()
-        yield settings, manifest, env
+        yield published_world.settings, published_world.manifest, published_world.env
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def test_gate_in_the_pipeline(generated_landing, tmp_path, flywheel_env, receive
     snapshot = load_settings().published_path
 
     # 1. The generated history: publishes; the planted collapse is a warning, alerted.
-    first = run_pipeline()
+    first = run_pipeline(instance=instance)
     assert "published/bi_snapshot" in _materialized(first)
     collapse = manifest["story"]["collapse"]
     ctx = dg.build_sensor_context(instance=instance)
@@ -61,7 +61,7 @@ def test_gate_in_the_pipeline(generated_landing, tmp_path, flywheel_env, receive
     # 2. A batch of 40 paid_search leads, 30 without contact: 75% invalid > 5% threshold.
     (landing / "leads" / "zz_batch_bad.csv").write_text(_batch("BAD", 40, 30))
     n_hooks, n_mails = len(hooks), len(mails)
-    bad = run_pipeline(expect_success=False)
+    bad = run_pipeline(expect_success=False, instance=instance)
     done = _materialized(bad)
     assert "quality/lead_verdicts" in done
     assert "published/bi_snapshot" not in done
@@ -80,7 +80,7 @@ def test_gate_in_the_pipeline(generated_landing, tmp_path, flywheel_env, receive
 
     # 3. A clean batch afterwards passes and publishes a new snapshot.
     (landing / "leads" / "zz_batch_clean.csv").write_text(_batch("OK", 40, 0))
-    good = run_pipeline()
+    good = run_pipeline(instance=instance)
     assert "published/bi_snapshot" in _materialized(good)
     con = published()
     assert (

@@ -158,11 +158,11 @@ def runs(tmp_path_factory):
             mp.setenv(key, value)
         s = load_settings()
         out = {"settings": s, "landing": landing}
-        out["run1"] = run_pipeline(expect_success=False)
+        out["run1"] = run_pipeline(expect_success=False, instance=dg.DagsterInstance.get())
         with duckdb.connect(str(s.warehouse_path), read_only=True) as wh:
             out["steps1"] = next_steps(wh)
         out["published1"] = s.published_path.exists()
-        out["run2"] = run_pipeline()
+        out["run2"] = run_pipeline(instance=dg.DagsterInstance.get())
         instance = dg.DagsterInstance.get()
         out["logs"] = [
             entry.user_message or ""
@@ -175,7 +175,7 @@ def runs(tmp_path_factory):
         shutil.copy(s.restricted_path, root / "restricted_after_run2.duckdb")
         out["restricted2"] = root / "restricted_after_run2.duckdb"
         write_feed(landing, "orders", "orders_2026-06-01_retract.csv", ["order_id"], [["O2"]])
-        out["run3"] = run_pipeline()
+        out["run3"] = run_pipeline(instance=dg.DagsterInstance.get())
         out["snapshot3"] = snapshot(s)
         yield out
 

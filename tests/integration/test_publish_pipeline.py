@@ -31,8 +31,10 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
     landing = copy_landing(src, tmp_path / "landing")
     flywheel_env(landing)
     s = load_settings()
+    # on disk (DAGSTER_HOME): the key must not be in the event log either (scanned below)
+    instance = dg.DagsterInstance.get()
 
-    first = run_pipeline()
+    first = run_pipeline(instance=instance)
     assert "published/bi_snapshot" in _materialized(first)
     runs1, sums1 = published_checksums(s.published_path)
     pq1 = parquet_checksums(s.published_path.parent / "parquet")
@@ -89,7 +91,7 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
         and f["path"] not in {r["path"] for r in manifest["rejected_files"]}
     )
     shutil.copy(landing / some["path"], landing / "orders" / "zz_landed_again.csv")
-    second = run_pipeline()
+    second = run_pipeline(instance=instance)
     runs2, sums2 = published_checksums(s.published_path)
     assert runs2 == {second.run_id}
     assert sums2 == sums1, [t for t in sums1 if sums1[t] != sums2.get(t)]
@@ -139,7 +141,7 @@ def test_rerun_and_relanding_change_no_published_number(generated_landing, tmp_p
     print(f"\nidempotent: {len(sums1)} published tables equal after a rerun and a re-landed file")
 
 
-@pytest.mark.slow
+@pytest.mark.heavy  # make test-heavy: a whole run on one thread under a 512MB limit
 def test_pipeline_under_low_memory_limit(generated_landing, tmp_path, flywheel_env, monkeypatch):
     src, _ = generated_landing
     landing = copy_landing(src, tmp_path / "landing")

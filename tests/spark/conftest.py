@@ -1,5 +1,5 @@
-"""Spark tests (marked slow). Where Spark cannot run (pyspark / dbt-spark or Java 17
-missing) they are skipped, except when FLYWHEEL_REQUIRE_SPARK=1 (set by `make test`, so
+"""Spark tests (marked slow and heavy: make test-heavy). Where Spark cannot run (pyspark / dbt-spark or Java 17
+missing) they are skipped, except when FLYWHEEL_REQUIRE_SPARK=1 (set by `make test-heavy`, so
 by CI): then the run stops before any test with the reason (tests/conftest.py), because
 a skipped parity check is a parity check that did not happen."""
 
@@ -49,7 +49,7 @@ def required_but_missing() -> str | None:
     reason = spark_available()
     return (
         f"The Spark tests cannot run: {reason}. "
-        "FLYWHEEL_REQUIRE_SPARK=1 (make test, CI) makes this an error, not a skip."
+        "FLYWHEEL_REQUIRE_SPARK=1 (make test-heavy, CI) makes this an error, not a skip."
         if reason
         else None
     )
@@ -64,5 +64,6 @@ def pytest_collection_modifyitems(config, items):
     reason = spark_available()
     for item in spark_items:
         item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.heavy)  # make test-heavy (and CI): needs Java and pyspark
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
