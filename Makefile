@@ -92,7 +92,7 @@ test: setup-dev browser  ## the test suite but the heavy runs (real DuckDB, dbt,
 # explanations on the demo's own 30,000 orders. CI runs them after make test.
 # FLYWHEEL_REQUIRE_SPARK=1: a Spark test that cannot run stops the suite with the reason
 # (tests/spark/conftest.py) instead of being skipped.
-test-heavy: setup-spark browser java  ## the heavy runs only: Spark parity, kill -9, concurrency, low memory
+test-heavy: setup-spark browser java  ## the heavy runs only: Spark parity, kill -9, concurrency, low memory, the 30,000-order demo
 	FLYWHEEL_REQUIRE_SPARK=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m heavy
 
 test-all: test test-heavy  ## everything CI runs: make test, then make test-heavy
