@@ -158,12 +158,13 @@ def runs(tmp_path_factory):
             mp.setenv(key, value)
         s = load_settings()
         out = {"settings": s, "landing": landing}
-        out["run1"] = run_pipeline(expect_success=False, instance=dg.DagsterInstance.get())
+        # one in-memory instance for the three runs: their event logs are read below
+        instance = dg.DagsterInstance.ephemeral()
+        out["run1"] = run_pipeline(expect_success=False, instance=instance)
         with duckdb.connect(str(s.warehouse_path), read_only=True) as wh:
             out["steps1"] = next_steps(wh)
         out["published1"] = s.published_path.exists()
-        out["run2"] = run_pipeline(instance=dg.DagsterInstance.get())
-        instance = dg.DagsterInstance.get()
+        out["run2"] = run_pipeline(instance=instance)
         out["logs"] = [
             entry.user_message or ""
             for result in (out["run1"], out["run2"])
@@ -175,7 +176,7 @@ def runs(tmp_path_factory):
         shutil.copy(s.restricted_path, root / "restricted_after_run2.duckdb")
         out["restricted2"] = root / "restricted_after_run2.duckdb"
         write_feed(landing, "orders", "orders_2026-06-01_retract.csv", ["order_id"], [["O2"]])
-        out["run3"] = run_pipeline(instance=dg.DagsterInstance.get())
+        out["run3"] = run_pipeline(instance=instance)
         out["snapshot3"] = snapshot(s)
         yield out
 

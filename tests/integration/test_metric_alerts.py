@@ -86,7 +86,7 @@ def shop(tmp_path_factory):
         mp.setenv("FLYWHEEL_ALERT_ROUTE_BUSINESS_SMTP_TO", "owner@shop.test")
         mp.setenv("FLYWHEEL_ALERT_RETRY_BASE_SECONDS", "0")  # retry on every tick
         mp.setenv("FLYWHEEL_EXPLORER_URL", "http://explorer.test")
-        run_pipeline(instance=dg.DagsterInstance.get())
+        run_pipeline()  # the metric alert sensor reads the published snapshot, not the runs
         yield {"manifest": manifest, "hooks": hooks, "inbox": inbox.messages, "mp": mp}
     controller.stop()
     server.shutdown()
@@ -146,7 +146,7 @@ def test_nothing_is_sent_twice_after_a_restart_or_a_rerun(shop):
     before = {route: len(bodies) for route, bodies in hooks.received.items()}
     mails = len(shop["inbox"])
     _tick(cursor=None)  # a sensor that lost its cursor evaluates the snapshot again
-    run_pipeline(instance=dg.DagsterInstance.get())  # a new snapshot of the same data
+    run_pipeline()  # a new snapshot of the same data
     _tick(cursor=None)
     time.sleep(0.3)
     assert {route: len(bodies) for route, bodies in hooks.received.items()} == before
@@ -192,6 +192,7 @@ def test_a_run_stopped_by_a_blocking_check_is_a_data_incident_not_a_business_ale
     # The clock three weeks on and stale sources blocking: the freshness rules stop the run.
     mp.setenv("FLYWHEEL_GATE_NOW", f"{END_DATE + timedelta(days=21)}T06:00:00")
     mp.setenv("FLYWHEEL_ON_STALE", "block")
+    # on disk: the check alert sensor reads the run from DAGSTER_HOME, as in production
     run_pipeline(expect_success=False, instance=dg.DagsterInstance.get())
     alert_defs.quality_check_alerts(dg.build_sensor_context(instance=dg.DagsterInstance.get()))
     _tick(cursor=None)
