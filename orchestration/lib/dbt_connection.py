@@ -25,8 +25,8 @@ class Plugin(BasePlugin):
         settings = load_settings()
         creds.path = str(settings.warehouse_path)
         # config, not the profile's settings: settings are SET again on every cursor,
-        # and DuckDB refuses to switch temp_directory once it has spilled there.
+        # and DuckDB refuses to switch temp_directory once it has spilled there. The
+        # time zone is the profile's own setting.
+        config.update({k: v for k, v in settings.duckdb_config().items() if k != "TimeZone"})
         config["memory_limit"] = settings.duckdb_memory_limit
         config["temp_directory"] = settings.temp_dir or f"{settings.warehouse_path}.tmp"
-        if settings.threads:
-            config["threads"] = str(settings.threads)

@@ -18,11 +18,15 @@ def test_connection_opens_the_data_folders_file_with_its_limits(tmp_path, monkey
     data.mkdir()
     spill = tmp_path / "spill"
     _use(
-        monkeypatch, data, FLYWHEEL_DUCKDB_MEMORY_LIMIT="300MB", FLYWHEEL_DUCKDB_TEMP_DIR=str(spill)
+        monkeypatch,
+        data,
+        FLYWHEEL_DUCKDB_MEMORY_LIMIT="300MB",
+        FLYWHEEL_DUCKDB_TEMP_DIR=str(spill),
+        FLYWHEEL_DUCKDB_THREADS="1",
     )
     sql = (
         "select current_database() as db, current_setting('memory_limit') as mem,"
-        " current_setting('temp_directory') as tmp,"
+        " current_setting('temp_directory') as tmp, current_setting('threads') as threads,"
         " (select path from duckdb_databases() where database_name = current_database()) as path"
     )
     result = run_dbt(project, ["show", "--inline", sql])
@@ -33,6 +37,7 @@ def test_connection_opens_the_data_folders_file_with_its_limits(tmp_path, monkey
     # DuckDB reports 300MB as 286.1 MiB (300 * 10^6 / 2^20)
     assert row["mem"] == "286.1 MiB"
     assert row["tmp"] == str(spill)
+    assert row["threads"] == 1  # FLYWHEEL_DUCKDB_THREADS (DuckDB's default is every core: 2)
     assert not (project / "warehouse.duckdb").exists()
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select 1").fetchone() == (1,)

@@ -62,11 +62,12 @@ def published_world(generated_landing, tmp_path_factory, worker_id) -> Published
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         for key, value in env.items():
             mp.setenv(key, value)
-        if not (root / "published").exists():
+        built = root / "world_built"  # written last, once the world is published
+        if not built.exists():
             root.mkdir(exist_ok=True)
             copy_landing(src, root / "landing")
             run_pipeline()
-            (root / "published").write_text("published by a test process\n")
+            built.write_text("published by a test process\n")
         settings = load_settings()
     return PublishedWorld(root / "landing", manifest, settings, env)
 
